@@ -1,0 +1,61 @@
+#pragma once
+
+// The event envelope: one immutable fact as it is stored and served. The envelope is generic;
+// what a `type` means and what its `data` holds is defined in domain/events.h.
+
+#include <cstdint>
+#include <string>
+
+#include "domain/time.h"
+
+namespace custody {
+
+// The version of the canonical encoding an event was hashed with (docs/STORAGE.md).
+inline constexpr int kEventFormat = 1;
+
+// Where a command came from. Empty strings mean unknown and are served as null.
+struct Source {
+  std::string ip;
+  std::string user_agent;
+
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(ip, user_agent);
+  }
+  bool operator==(const Source&) const = default;
+};
+
+struct Event {
+  std::int64_t position = 0;  // global order, from 1, gapless; set by the store
+  std::string id;             // UUIDv7; set by the store when empty
+  std::string stream;         // "{tenant}/instance" or "{tenant}/onboarding/{member}"
+  std::int64_t version = 0;   // order within the stream, from 1; set by the store
+  std::string type;           // e.g. "marketo.connected"
+  std::string tenant;
+  std::string actor;
+  std::string subject;
+  TimeMs occurred_at = 0;
+  TimeMs recorded_at = 0;  // commit time; set by the store, never decreases
+  std::string command_id;  // empty: none (served as null)
+  std::string correlation_id;
+  Source source;
+  std::string data;       // the payload object, as canonical JSON text
+  std::string prev_hash;  // 64 lower-case hex digits; set by the store
+  std::string hash;       // set by the store
+  int format = kEventFormat;
+
+  template <class Archive>
+  void serialize(Archive& archive) {
+    archive(position, id, stream, version, type, tenant, actor, subject, occurred_at, recorded_at,
+            command_id, correlation_id, source, data, prev_hash, hash, format);
+  }
+  bool operator==(const Event&) const = default;
+};
+
+// Streams of a tenant.
+inline std::string InstanceStream(const std::string& tenant) { return tenant + "/instance"; }
+inline std::string OnboardingStream(const std::string& tenant, const std::string& member) {
+  return tenant + "/onboarding/" + member;
+}
+
+}  // namespace custody

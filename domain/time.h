@@ -1,0 +1,22 @@
+#pragma once
+
+// Times are milliseconds since the Unix epoch, UTC. On the wire they are RFC 3339 with
+// milliseconds: 2026-11-21T10:00:00.000Z.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace custody {
+
+using TimeMs = std::int64_t;
+
+// Formats as 2026-11-21T10:00:00.000Z.
+std::string FormatTime(TimeMs time);
+
+// Parses an RFC 3339 date-time ("Z" or a "+hh:mm" offset, 0 to 9 fraction digits, truncated
+// to milliseconds). Returns nullopt for anything else, including impossible dates.
+std::optional<TimeMs> ParseTime(std::string_view text);
+
+}  // namespace custody
