@@ -1,0 +1,154 @@
+#include "eventstore/reads.h"
+
+#include <variant>
+
+#include "eventstore/rows.h"
+
+namespace custody::eventstore {
+
+Result<Page> QueryEvents(Database& db, const Filter& filter, std::size_t limit) {
+  if (limit == 0) return Status::InvalidArgument("limit must be at least 1");
+  // Each combination of filters is its own SQL text, and so its own cached statement.
+  std::string sql(kSelectEvents);
+  std::vector<std::variant<std::int64_t, std::string_view>> values;
+  sql += " WHERE e.position > ?";
+  values.emplace_back(filter.after_position);
+  auto text = [&](const std::string& value, const char* condition) {
+    if (value.empty()) return;
+    sql += condition;
+    values.emplace_back(std::string_view(value));
+  };
+  text(filter.tenant, " AND e.tenant = ?");
+  text(filter.stream, " AND e.stream_id = (SELECT id FROM streams WHERE name = ?)");
+  text(filter.type, " AND e.type = ?");
+  text(filter.actor, " AND e.actor = ?");
+  text(filter.subject, " AND e.subject = ?");
+  if (filter.since) {
+    sql += " AND e.occurred_at >= ?";
+    values.emplace_back(*filter.since);
+  }
+  if (filter.until) {
+    sql += " AND e.occurred_at < ?";
+    values.emplace_back(*filter.until);
+  }
+  if (filter.until_position) {
+    sql += " AND e.position <= ?";
+    values.emplace_back(*filter.until_position);
+  }
+  // One more than asked: whether it exists decides next_after.
+  sql += " ORDER BY e.position LIMIT ?";
+  const std::int64_t fetch = limit >= std::size_t{INT64_MAX} ? INT64_MAX : std::int64_t(limit) + 1;
+  values.emplace_back(fetch);
+
+  Statement s = db.GetCachedStatement(sql);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (const auto* number = std::get_if<std::int64_t>(&values[i])) {
+      s.BindInt64(static_cast<int>(i), *number);
+    } else {
+      s.BindText(static_cast<int>(i), std::get<std::string_view>(values[i]));
+    }
+  }
+  Page page;
+  while (s.Step()) {
+    if (page.events.size() == limit) {
+      page.next_after = page.events.back().position;
+      break;
+    }
+    page.events.push_back(ReadEvent(s));
+  }
+  if (!s.Succeeded()) return s.status();
+  return page;
+}
+
+Result<std::vector<Event>> ReadStreamEvents(Database& db, const std::string& stream,
+                                            std::int64_t after_version) {
+  static const std::string kSql = std::string(kSelectEvents) +
+                                  " WHERE e.stream_id = (SELECT id FROM streams WHERE name = ?)"
+                                  " AND e.version > ? ORDER BY e.version";
+  Statement s = db.GetCachedStatement(kSql);
+  s.BindText(0, stream);
+  s.BindInt64(1, after_version);
+  std::vector<Event> events;
+  while (s.Step()) events.push_back(ReadEvent(s));
+  if (!s.Succeeded()) return s.status();
+  return events;
+}
+
+Result<std::vector<Event>> FindCommandEvents(Database& db, const std::string& tenant,
+                                             const std::string& command_id) {
+  Transaction snapshot(&db);  // the command row and its events from the same moment
+  if (Status status = snapshot.BeginRead(); !status.ok()) return status;
+  Result<std::optional<CommandRow>> command = FindCommand(db, tenant, command_id);
+  if (!command.ok()) return command.status();
+  std::vector<Event> events;
+  if (command->has_value()) {
+    const std::int64_t first = (*command)->first_position;
+    Status status = ReadEventRange(db, first, first + (*command)->event_count - 1, &events);
+    if (!status.ok()) return status;
+  }
+  return events;
+}
+
+Result<std::int64_t> LastStreamVersion(Database& db, const std::string& stream) {
+  Statement s = db.GetCachedStatement(
+      "SELECT coalesce((SELECT max(version) FROM events "
+      "WHERE stream_id = (SELECT id FROM streams WHERE name = ?)), 0)");
+  s.BindText(0, stream);
+  if (!s.Step()) return s.Succeeded() ? Status::IOError("no row") : s.status();
+  return s.ColumnInt64(0);
+}
+
+Result<std::int64_t> LastPosition(Database& db) {
+  Statement s = db.GetCachedStatement("SELECT coalesce((SELECT max(position) FROM events), 0)");
+  if (!s.Step()) return s.Succeeded() ? Status::IOError("no row") : s.status();
+  return s.ColumnInt64(0);
+}
+
+// recorded_at never decreases along positions, so a binary search over positions finds the
+// answer without an index on recorded_at. Should a position be missing (an altered file), a
+// full scan answers instead.
+Result<std::int64_t> PositionAtTime(Database& db, TimeMs time) {
+  Transaction snapshot(&db);
+  if (Status status = snapshot.BeginRead(); !status.ok()) return status;
+  Result<std::int64_t> head = LastPosition(db);
+  if (!head.ok()) return head.status();
+  std::int64_t low = 0;           // recorded_at <= time, or 0
+  std::int64_t high = *head + 1;  // recorded_at > time, or past the head
+  while (high - low > 1) {
+    const std::int64_t middle = low + (high - low) / 2;
+    Statement s = db.GetCachedStatement("SELECT recorded_at FROM events WHERE position = ?");
+    s.BindInt64(0, middle);
+    if (!s.Step()) {
+      if (!s.Succeeded()) return s.status();
+      Statement scan = db.GetCachedStatement(
+          "SELECT coalesce((SELECT max(position) FROM events WHERE recorded_at <= ?), 0)");
+      scan.BindInt64(0, time);
+      if (!scan.Step()) return scan.Succeeded() ? Status::IOError("no row") : scan.status();
+      return scan.ColumnInt64(0);
+    }
+    if (s.ColumnInt64(0) <= time) {
+      low = middle;
+    } else {
+      high = middle;
+    }
+  }
+  return low;
+}
+
+Result<std::optional<Snapshot>> ReadSnapshot(Database& db, const std::string& name) {
+  Statement s =
+      db.GetCachedStatement("SELECT code_version, position, blob FROM snapshots WHERE name = ?");
+  s.BindText(0, name);
+  if (!s.Step()) {
+    if (!s.Succeeded()) return s.status();
+    return std::optional<Snapshot>();
+  }
+  Snapshot snapshot;
+  snapshot.name = name;
+  snapshot.code_version = static_cast<int>(s.ColumnInt64(0));
+  snapshot.position = s.ColumnInt64(1);
+  snapshot.blob = std::string(s.ColumnBlob(2));
+  return std::optional<Snapshot>(std::move(snapshot));
+}
+
+}  // namespace custody::eventstore

@@ -1,0 +1,146 @@
+#include "eventstore/rows.h"
+
+namespace custody::eventstore {
+
+std::string BytesToHex(std::string_view bytes) {
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    hex.push_back(kHexDigits[byte >> 4]);
+    hex.push_back(kHexDigits[byte & 0xf]);
+  }
+  return hex;
+}
+
+Event ReadEvent(const Statement& s) {
+  Event e;
+  e.position = s.ColumnInt64(0);
+  e.id = s.ColumnString(1);
+  e.stream = s.ColumnString(2);
+  e.version = s.ColumnInt64(3);
+  e.type = s.ColumnString(4);
+  e.tenant = s.ColumnString(5);
+  e.actor = s.ColumnString(6);
+  e.subject = s.ColumnString(7);
+  e.occurred_at = s.ColumnInt64(8);
+  e.recorded_at = s.ColumnInt64(9);
+  e.command_id = s.ColumnString(10);
+  e.correlation_id = s.ColumnString(11);
+  e.source.ip = s.ColumnString(12);
+  e.source.user_agent = s.ColumnString(13);
+  e.data = s.ColumnString(14);
+  e.prev_hash = BytesToHex(s.ColumnBlob(15));
+  e.hash = BytesToHex(s.ColumnBlob(16));
+  e.format = static_cast<int>(s.ColumnInt64(17));
+  return e;
+}
+
+Status ReadEventRange(Database& db, std::int64_t first, std::int64_t last,
+                      std::vector<Event>* out) {
+  static const std::string kSql =
+      std::string(kSelectEvents) + " WHERE e.position BETWEEN ? AND ? ORDER BY e.position";
+  Statement s = db.GetCachedStatement(kSql);
+  s.BindInt64(0, first);
+  s.BindInt64(1, last);
+  while (s.Step()) out->push_back(ReadEvent(s));
+  return s.status();
+}
+
+Result<Head> ReadHead(Database& db) {
+  Statement s = db.GetCachedStatement(
+      "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1");
+  Head head;
+  if (s.Step()) {
+    head.position = s.ColumnInt64(0);
+    const std::string_view hash = s.ColumnBlob(1);
+    if (hash.size() != head.hash.size()) {
+      return Status::Corruption("the hash of position " + std::to_string(head.position) +
+                                " is not 32 bytes");
+    }
+    std::copy(hash.begin(), hash.end(), head.hash.begin());
+    head.recorded_at = s.ColumnInt64(2);
+  }
+  if (!s.Succeeded()) return s.status();
+  return head;
+}
+
+Result<std::optional<StreamRow>> FindStream(Database& db, std::string_view name) {
+  Statement s = db.GetCachedStatement(
+      "SELECT s.id, s.tenant, coalesce((SELECT max(version) FROM events WHERE stream_id = s.id), "
+      "0) FROM streams s WHERE s.name = ?");
+  s.BindText(0, name);
+  if (!s.Step()) {
+    if (!s.Succeeded()) return s.status();
+    return std::optional<StreamRow>();
+  }
+  StreamRow row;
+  row.id = s.ColumnInt64(0);
+  row.tenant = s.ColumnString(1);
+  row.version = s.ColumnInt64(2);
+  return std::optional<StreamRow>(std::move(row));
+}
+
+Result<std::int64_t> InsertStream(Database& db, std::string_view name, std::string_view tenant) {
+  Statement s = db.GetCachedStatement("INSERT INTO streams (name, tenant) VALUES (?, ?)");
+  s.BindText(0, name);
+  s.BindText(1, tenant);
+  if (Status status = s.Run(); !status.ok()) return status;
+  return db.LastInsertRowId();
+}
+
+Result<std::optional<CommandRow>> FindCommand(Database& db, std::string_view tenant,
+                                              std::string_view command_id) {
+  Statement s = db.GetCachedStatement(
+      "SELECT first_position, event_count FROM commands WHERE tenant = ? AND command_id = ?");
+  s.BindText(0, tenant);
+  s.BindText(1, command_id);
+  if (!s.Step()) {
+    if (!s.Succeeded()) return s.status();
+    return std::optional<CommandRow>();
+  }
+  return std::optional<CommandRow>(CommandRow{s.ColumnInt64(0), s.ColumnInt64(1)});
+}
+
+Status InsertCommand(Database& db, std::string_view tenant, std::string_view command_id,
+                     const CommandRow& row) {
+  Statement s = db.GetCachedStatement(
+      "INSERT INTO commands (tenant, command_id, first_position, event_count) "
+      "VALUES (?, ?, ?, ?)");
+  s.BindText(0, tenant);
+  s.BindText(1, command_id);
+  s.BindInt64(2, row.first_position);
+  s.BindInt64(3, row.event_count);
+  return s.Run();
+}
+
+Status InsertEvent(Database& db, std::int64_t stream_id, const EventView& e,
+                   const Digest& prev_hash, const Digest& hash) {
+  Statement s = db.GetCachedStatement(
+      "INSERT INTO events (position, stream_id, version, recorded_at, occurred_at, format, "
+      "prev_hash, hash, id, type, tenant, actor, subject, command_id, correlation_id, "
+      "source_ip, source_user_agent, data) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.BindInt64(0, e.position);
+  s.BindInt64(1, stream_id);
+  s.BindInt64(2, e.version);
+  s.BindInt64(3, e.recorded_at);
+  s.BindInt64(4, e.occurred_at);
+  s.BindInt64(5, e.format);
+  s.BindBlob(6, prev_hash.data(), prev_hash.size());
+  s.BindBlob(7, hash.data(), hash.size());
+  s.BindText(8, e.id);
+  s.BindText(9, e.type);
+  s.BindText(10, e.tenant);
+  s.BindText(11, e.actor);
+  s.BindText(12, e.subject);
+  s.BindText(13, e.command_id);
+  s.BindText(14, e.correlation_id);
+  s.BindText(15, e.source_ip);
+  s.BindText(16, e.source_user_agent);
+  s.BindText(17, e.data);
+  return s.Run();
+}
+
+}  // namespace custody::eventstore

@@ -1,0 +1,208 @@
+#include "eventstore/schema.h"
+
+#include <cstdio>
+
+namespace custody::eventstore {
+namespace {
+
+// Version 1. Columns are ordered small and fixed first, `data` last, so that reading hashes and
+// filter columns never walks a large payload's overflow pages. Empty strings are stored as ''.
+// Single-column indexes are in position order within a key: SQLite appends the rowid
+// (position) to every index entry.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE streams (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  tenant TEXT NOT NULL
+);
+CREATE TABLE events (
+  position INTEGER PRIMARY KEY,
+  stream_id INTEGER NOT NULL REFERENCES streams (id),
+  version INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  format INTEGER NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  command_id TEXT NOT NULL,
+  correlation_id TEXT NOT NULL,
+  source_ip TEXT NOT NULL,
+  source_user_agent TEXT NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE UNIQUE INDEX events_by_stream_version ON events (stream_id, version);
+CREATE INDEX events_by_stream ON events (stream_id);
+CREATE INDEX events_by_tenant ON events (tenant);
+CREATE INDEX events_by_type ON events (type);
+CREATE INDEX events_by_actor ON events (actor);
+CREATE INDEX events_by_subject ON events (subject);
+CREATE INDEX events_by_occurred_at ON events (occurred_at);
+
+-- The first append of each (tenant, command_id): its events are the positions
+-- first_position .. first_position + event_count - 1.
+CREATE TABLE commands (
+  tenant TEXT NOT NULL,
+  command_id TEXT NOT NULL,
+  first_position INTEGER NOT NULL,
+  event_count INTEGER NOT NULL,
+  PRIMARY KEY (tenant, command_id)
+) WITHOUT ROWID;
+
+-- History is append-only in the database itself. The INSERT triggers stop INSERT OR REPLACE
+-- from overwriting a row (REPLACE does not fire DELETE triggers). The bare max() subquery
+-- is one b-tree seek; wrapped in coalesce() inside, SQLite would scan the table.
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'custody: events are append-only'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'custody: events are append-only'); END;
+CREATE TRIGGER events_append_at_head BEFORE INSERT ON events
+WHEN NEW.position IS NOT 1 + coalesce((SELECT max(position) FROM events), 0)
+BEGIN SELECT RAISE(ABORT, 'custody: events are appended at position head + 1'); END;
+CREATE TRIGGER streams_no_update BEFORE UPDATE ON streams
+BEGIN SELECT RAISE(ABORT, 'custody: streams are append-only'); END;
+CREATE TRIGGER streams_no_delete BEFORE DELETE ON streams
+BEGIN SELECT RAISE(ABORT, 'custody: streams are append-only'); END;
+CREATE TRIGGER commands_no_update BEFORE UPDATE ON commands
+BEGIN SELECT RAISE(ABORT, 'custody: commands are append-only'); END;
+CREATE TRIGGER commands_no_delete BEFORE DELETE ON commands
+BEGIN SELECT RAISE(ABORT, 'custody: commands are append-only'); END;
+CREATE TRIGGER commands_no_replace BEFORE INSERT ON commands
+WHEN EXISTS (SELECT 1 FROM commands WHERE tenant = NEW.tenant AND command_id = NEW.command_id)
+BEGIN SELECT RAISE(ABORT, 'custody: commands are append-only'); END;
+CREATE TRIGGER streams_no_replace BEFORE INSERT ON streams
+WHEN EXISTS (SELECT 1 FROM streams WHERE name = NEW.name OR id = NEW.id)
+BEGIN SELECT RAISE(ABORT, 'custody: streams are append-only'); END;
+
+-- Mutable: projections' snapshots are replaced, tokens are revoked.
+CREATE TABLE snapshots (
+  name TEXT PRIMARY KEY,
+  code_version INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  blob BLOB NOT NULL
+);
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('operator', 'writer', 'reviewer')),
+  tenant TEXT NOT NULL,
+  name TEXT NOT NULL,
+  secret_hash BLOB NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+)sql";
+
+// kMigrations[v - 1] brings user_version v - 1 to v.
+constexpr const char* kMigrations[] = {kSchemaV1};
+static_assert(std::size(kMigrations) == kSchemaVersion);
+
+std::string Hex32(std::int64_t value) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "0x%08llx", static_cast<unsigned long long>(value));
+  return buffer;
+}
+
+struct Header {
+  std::int64_t application_id = 0;
+  std::int64_t user_version = 0;
+  std::int64_t objects = 0;  // rows of sqlite_schema
+};
+
+Result<Header> ReadHeader(Database& db) {
+  Header header;
+  // The first read is where a file that is not SQLite fails, with SQLITE_NOTADB.
+  Result<std::int64_t> objects = db.QueryInt64("SELECT count(*) FROM sqlite_schema");
+  if (!objects.ok()) {
+    if (objects.status().code() == Status::Code::kCorruption) {
+      return Status::Corruption(db.path() + " is not a custody database (" +
+                                objects.status().message() + ")");
+    }
+    return objects.status();
+  }
+  header.objects = *objects;
+  Result<std::int64_t> id = db.QueryInt64("PRAGMA application_id");
+  if (!id.ok()) return id.status();
+  header.application_id = *id;
+  Result<std::int64_t> version = db.QueryInt64("PRAGMA user_version");
+  if (!version.ok()) return version.status();
+  header.user_version = *version;
+  return header;
+}
+
+// kOk when the file can be used (possibly after an upgrade), the reason otherwise.
+Status Check(const Header& header, const std::string& path) {
+  const bool empty = header.objects == 0 && header.application_id == 0;
+  if (!empty && header.application_id != kApplicationId) {
+    return Status::Corruption(path + " is not a custody database (application_id " +
+                              Hex32(header.application_id) + ")");
+  }
+  if (header.user_version > kSchemaVersion) {
+    return Status::NotSupported(path + " has schema version " +
+                                std::to_string(header.user_version) + ", newer than this code (" +
+                                std::to_string(kSchemaVersion) + ")");
+  }
+  return Status::Ok();
+}
+
+Status Upgrade(Database& db) {
+  Transaction transaction(&db);
+  if (Status status = transaction.Begin(); !status.ok()) return status;
+  // Read again under the write lock: another process may have created the schema meanwhile.
+  Result<Header> header = ReadHeader(db);
+  if (!header.ok()) return header.status();
+  if (Status status = Check(*header, db.path()); !status.ok()) return status;
+  for (std::int64_t version = header->user_version; version < kSchemaVersion; ++version) {
+    if (Status status = db.Execute(kMigrations[version]); !status.ok()) return status;
+  }
+  const std::string pragmas = "PRAGMA application_id = " + std::to_string(kApplicationId) +
+                              "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
+  if (Status status = db.Execute(pragmas.c_str()); !status.ok()) return status;
+  return transaction.Commit();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
+                                                      const OpenOptions& options) {
+  Result<std::unique_ptr<Database>> opened = Database::Open(path, options.mode);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<Database> db = std::move(opened).value();
+
+  Result<Header> header = ReadHeader(*db);
+  if (!header.ok()) return header.status();
+  if (Status status = Check(*header, path); !status.ok()) return status;
+
+  if (options.mode == Database::Mode::kReadOnly) {
+    if (header->user_version < kSchemaVersion) {
+      return Status::NotFound(path + (header->user_version == 0
+                                          ? " holds no custody database"
+                                          : " needs a schema upgrade: open it for writing once"));
+    }
+    if (Status status = db->Execute("PRAGMA query_only = ON"); !status.ok()) return status;
+    return db;
+  }
+
+  // Only now that the file is known to be ours may anything be written to it.
+  if (Status status = db->Execute("PRAGMA journal_mode = WAL"); !status.ok()) return status;
+  const char* synchronous =
+      options.synchronous_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+  if (Status status = db->Execute(synchronous); !status.ok()) return status;
+  // A bulk import or a large batch dirties pages of eight b-trees at once; with SQLite's 2 MiB
+  // default the cache spills the same pages to the WAL again and again.
+  // Statement journals (one per INSERT inside a transaction, since the triggers may abort it)
+  // stay in memory instead of going through a temporary file.
+  if (Status status = db->Execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY");
+      !status.ok()) {
+    return status;
+  }
+  if (header->user_version < kSchemaVersion) {
+    if (Status status = Upgrade(*db); !status.ok()) return status;
+  }
+  return db;
+}
+
+}  // namespace custody::eventstore

@@ -1,0 +1,35 @@
+#pragma once
+
+// The on-disk format: identifying constants and schema creation/upgrade. docs/STORAGE.md
+// describes the tables; change both together.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "domain/status.h"
+#include "eventstore/sqlite.h"
+
+namespace custody::eventstore {
+
+// PRAGMA application_id of every custody database: "CUST" in ASCII.
+inline constexpr std::int64_t kApplicationId = 0x43555354;
+// PRAGMA user_version this code writes. Older files are upgraded on open; newer ones refused.
+inline constexpr std::int64_t kSchemaVersion = 1;
+
+struct OpenOptions {
+  Database::Mode mode = Database::Mode::kReadWrite;
+  bool synchronous_full = true;
+};
+
+// Opens a connection to the custody database at `path`, checking that it is one:
+// - not an SQLite file, or an SQLite file of another application: kCorruption;
+// - written by a newer schema version: kNotSupported;
+// - kReadOnly and missing or without schema: kNotFound.
+// In kReadWrite mode a new or empty file gets the schema, an older one is upgraded, and the
+// connection is switched to WAL with the requested synchronous level. Errors leave the file as
+// it was.
+Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
+                                                      const OpenOptions& options);
+
+}  // namespace custody::eventstore

@@ -1,0 +1,279 @@
+// Walks the whole chain. Rows are read straight from the statement into an EventView (no Event
+// copies), so the cost is essentially SQLite's row decoding plus one SHA-256 per event.
+//
+// Large logs are split into position ranges checked in parallel, each on its own connection.
+// Every check is local to one row and the row before it (position p follows p - 1, prev_hash(p)
+// is the stored hash(p - 1), hash(p) is SHA-256(prev_hash(p) || bytes(p)), versions and
+// recorded_at follow their predecessors), so checking each range and then the seams between
+// ranges finds exactly the first bad position a single pass would. The log is append-only, so
+// positions up to the head read at the start are the same on every connection.
+
+#include <algorithm>
+#include <thread>
+#include <unordered_map>
+
+#include "eventstore/encoding.h"
+#include "eventstore/reads.h"
+#include "eventstore/rows.h"
+#include "eventstore/schema.h"
+
+namespace custody::eventstore {
+namespace {
+
+// Below this many events per thread, more threads cost more than they save.
+constexpr std::int64_t kMinEventsPerThread = 50000;
+constexpr unsigned kMaxThreads = 4;
+
+bool SameBytes(std::string_view stored, const Digest& digest) {
+  return stored.size() == digest.size() &&
+         std::equal(stored.begin(), stored.end(), reinterpret_cast<const char*>(digest.data()));
+}
+
+bool ToDigest(std::string_view stored, Digest* out) {
+  if (stored.size() != out->size()) return false;
+  std::copy(stored.begin(), stored.end(), reinterpret_cast<char*>(out->data()));
+  return true;
+}
+
+struct Failure {
+  std::int64_t position = 0;
+  std::string problem;
+};
+
+// A stream's first and last event within one range.
+struct StreamSpan {
+  std::int64_t first_position = 0;
+  std::int64_t first_version = 0;
+  std::int64_t last_version = 0;
+};
+
+struct RangeReport {
+  Status status;
+  std::optional<Failure> failure;  // the first one inside the range
+  std::string first_prev_hash;     // stored prev_hash of the range's first row
+  Digest last_hash{};              // stored (and checked) hash of its last good row
+  TimeMs first_recorded_at = 0;
+  TimeMs last_recorded_at = 0;
+  std::unordered_map<std::int64_t, StreamSpan> streams;  // by stream id
+};
+
+class StreamNames {
+ public:
+  explicit StreamNames(Database& db) : db_(db) {}
+
+  // The name of stream `id`; kCorruption when there is no such stream.
+  Result<std::string_view> Get(std::int64_t id) {
+    if (auto it = names_.find(id); it != names_.end()) return std::string_view(it->second);
+    Statement s = db_.GetCachedStatement("SELECT name FROM streams WHERE id = ?");
+    s.BindInt64(0, id);
+    if (!s.Step()) {
+      if (!s.Succeeded()) return s.status();
+      return Status::Corruption("no stream has id " + std::to_string(id));
+    }
+    return std::string_view(names_.emplace(id, s.ColumnString(0)).first->second);
+  }
+
+ private:
+  Database& db_;
+  std::unordered_map<std::int64_t, std::string> names_;
+};
+
+// Checks positions first..last; the links to position first - 1 are left to the caller.
+void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport* out) {
+  Statement s = db.GetCachedStatement(
+      "SELECT position, stream_id, version, recorded_at, occurred_at, format, prev_hash, hash, "
+      "id, type, tenant, actor, subject, command_id, correlation_id, source_ip, "
+      "source_user_agent, data FROM events WHERE position BETWEEN ? AND ? ORDER BY position");
+  s.BindInt64(0, first);
+  s.BindInt64(1, last);
+  StreamNames names(db);
+  std::int64_t expected = first;
+  std::string bytes;
+  auto fail = [out](std::int64_t position, std::string problem) {
+    out->failure = Failure{position, std::move(problem)};
+  };
+  while (s.Step()) {
+    EventView e;
+    e.position = s.ColumnInt64(0);
+    if (e.position != expected) {
+      return fail(expected, "position " + std::to_string(expected) + " is missing (found " +
+                                std::to_string(e.position) + ")");
+    }
+    const std::string_view prev_hash = s.ColumnBlob(6);
+    Digest prev;
+    if (expected == first) {
+      out->first_prev_hash = std::string(prev_hash);
+    } else if (!SameBytes(prev_hash, out->last_hash)) {
+      return fail(expected, "prev_hash is not the hash of the previous position");
+    }
+    if (!ToDigest(prev_hash, &prev)) return fail(expected, "prev_hash is not 32 bytes");
+    const std::int64_t stream_id = s.ColumnInt64(1);
+    e.version = s.ColumnInt64(2);
+    e.recorded_at = s.ColumnInt64(3);
+    e.occurred_at = s.ColumnInt64(4);
+    e.format = s.ColumnInt64(5);
+    if (e.format != kEventFormat) {
+      return fail(expected, "format " + std::to_string(e.format) + " is not supported");
+    }
+    if (expected == first) {
+      out->first_recorded_at = e.recorded_at;
+    } else if (e.recorded_at < out->last_recorded_at) {
+      return fail(expected, "recorded_at is earlier than the previous event's");
+    }
+    auto [span, is_new] = out->streams.try_emplace(stream_id, StreamSpan{expected, e.version, 0});
+    if (!is_new && e.version != span->second.last_version + 1) {
+      return fail(expected, "version " + std::to_string(e.version) + " follows version " +
+                                std::to_string(span->second.last_version) + " of its stream");
+    }
+    Result<std::string_view> stream = names.Get(stream_id);
+    if (!stream.ok()) {
+      if (stream.status().code() != Status::Code::kCorruption) {
+        out->status = stream.status();
+        return;
+      }
+      return fail(expected, stream.status().message());
+    }
+    e.stream = *stream;
+    e.id = s.ColumnText(8);
+    e.type = s.ColumnText(9);
+    e.tenant = s.ColumnText(10);
+    e.actor = s.ColumnText(11);
+    e.subject = s.ColumnText(12);
+    e.command_id = s.ColumnText(13);
+    e.correlation_id = s.ColumnText(14);
+    e.source_ip = s.ColumnText(15);
+    e.source_user_agent = s.ColumnText(16);
+    e.data = s.ColumnText(17);
+    bytes.clear();
+    AppendCanonicalBytes(bytes, e);
+    Digest hash;
+    if (!ChainDigest(prev, bytes, &hash)) {
+      out->status = Status::IOError("SHA-256 failed");
+      return;
+    }
+    if (!SameBytes(s.ColumnBlob(7), hash)) {
+      return fail(expected, "hash does not match the event's content");
+    }
+    out->last_hash = hash;
+    out->last_recorded_at = e.recorded_at;
+    span->second.last_version = e.version;
+    ++expected;
+  }
+  if (!s.Succeeded()) {
+    out->status = s.status();
+  } else if (expected <= last) {
+    fail(expected, "position " + std::to_string(expected) + " is missing");
+  }
+}
+
+// Checks a range on a connection of its own, in its own read transaction.
+void CheckRangeOnNewConnection(const std::string& path, std::int64_t first, std::int64_t last,
+                               RangeReport* out) {
+  Result<std::unique_ptr<Database>> db =
+      OpenCustodyDatabase(path, OpenOptions{Database::Mode::kReadOnly, true});
+  if (!db.ok()) {
+    out->status = db.status();
+    return;
+  }
+  Transaction snapshot(db->get());
+  out->status = snapshot.BeginRead();
+  if (out->status.ok()) CheckRange(**db, first, last, out);
+}
+
+// The first failure of the whole log, given each range's report (in position order).
+std::optional<Failure> Merge(const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges,
+                             const std::vector<RangeReport>& reports) {
+  std::optional<Failure> first;
+  auto consider = [&first](std::int64_t position, std::string problem) {
+    if (!first || position < first->position) first = Failure{position, std::move(problem)};
+  };
+  std::unordered_map<std::int64_t, std::int64_t> versions;  // stream id → last version
+  for (std::size_t k = 0; k < reports.size(); ++k) {
+    const RangeReport& report = reports[k];
+    const std::int64_t start = ranges[k].first;
+    if (report.failure) consider(report.failure->position, report.failure->problem);
+    if (report.failure && report.failure->position == start) break;
+    if (k == 0) {
+      if (!SameBytes(report.first_prev_hash, Digest{}))
+        consider(start, "prev_hash is not 64 zeros");
+    } else {
+      if (!SameBytes(report.first_prev_hash, reports[k - 1].last_hash)) {
+        consider(start, "prev_hash is not the hash of the previous position");
+      }
+      if (report.first_recorded_at < reports[k - 1].last_recorded_at) {
+        consider(start, "recorded_at is earlier than the previous event's");
+      }
+    }
+    for (const auto& [stream, span] : report.streams) {
+      std::int64_t& version = versions[stream];
+      if (span.first_version != version + 1) {
+        consider(span.first_position, "version " + std::to_string(span.first_version) +
+                                          " follows version " + std::to_string(version) +
+                                          " of its stream");
+      }
+      version = span.last_version;
+    }
+    if (report.failure) break;  // later ranges can only fail later
+  }
+  return first;
+}
+
+}  // namespace
+
+Result<VerifyReport> VerifyChain(Database& db, int threads) {
+  Transaction snapshot(&db);  // one consistent view of the log, however long the walk
+  if (Status status = snapshot.BeginRead(); !status.ok()) return status;
+  VerifyReport report;
+  report.head_hash = ToHex(Digest{});
+  {
+    Statement head =
+        db.GetCachedStatement("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1");
+    if (head.Step()) {
+      report.head_position = head.ColumnInt64(0);
+      report.head_hash = BytesToHex(head.ColumnBlob(1));
+    }
+    if (!head.Succeeded()) return head.status();
+  }
+  if (report.head_position == 0) return report;
+
+  const std::int64_t head = report.head_position;
+  std::int64_t parts = threads;
+  if (parts <= 0) {
+    const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+    parts =
+        std::clamp<std::int64_t>(head / kMinEventsPerThread, 1, std::min(hardware, kMaxThreads));
+  }
+  parts = std::min(parts, head);
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+  for (std::int64_t k = 0; k < parts; ++k) {
+    ranges.emplace_back(1 + head * k / parts, head * (k + 1) / parts);
+  }
+  std::vector<RangeReport> reports(ranges.size());
+  std::vector<std::thread> workers;
+  try {
+    for (std::size_t k = 1; k < ranges.size(); ++k) {
+      workers.emplace_back(CheckRangeOnNewConnection, db.path(), ranges[k].first, ranges[k].second,
+                           &reports[k]);
+    }
+  } catch (const std::exception&) {  // no thread to spare: check those ranges here
+    for (std::size_t k = workers.size() + 1; k < ranges.size(); ++k) {
+      CheckRange(db, ranges[k].first, ranges[k].second, &reports[k]);
+    }
+  }
+  CheckRange(db, ranges[0].first, ranges[0].second, &reports[0]);
+  for (std::thread& worker : workers) worker.join();
+  for (const RangeReport& range : reports) {
+    if (!range.status.ok()) return range.status;
+  }
+
+  std::optional<Failure> failure = Merge(ranges, reports);
+  report.events = failure ? failure->position : head;
+  if (failure) {
+    report.ok = false;
+    report.first_bad_position = failure->position;
+    report.problem = std::move(failure->problem);
+  }
+  return report;
+}
+
+}  // namespace custody::eventstore

@@ -1,0 +1,241 @@
+#include "eventstore/event_format.h"
+
+#include <gtest/gtest.h>
+
+#include "domain/json.h"
+#include "domain/time.h"
+#include "eventstore/encoding.h"
+
+namespace custody::eventstore {
+namespace {
+
+// The API.md example event, with a payload that needs escaping and two null fields.
+Event GoldenEvent() {
+  Event e;
+  e.position = 42;
+  e.id = "0193f0c2-5b7e-7c3a-9f1e-1a2b3c4d5e6f";
+  e.stream = "acme/instance";
+  e.version = 7;
+  e.type = "marketo.connected";
+  e.tenant = "acme";
+  e.actor = "bob";
+  e.subject = "bob";
+  e.occurred_at = 1795255200000;  // 2026-11-21T10:00:00.000Z
+  e.recorded_at = 1795255200004;
+  e.command_id = "c-123";
+  e.source.ip = "127.0.0.1";
+  e.data = "{\"admin\":\"bob\",\"note\":\"\xc3\xa9 \\\"q\\\"\\n\"}";
+  e.prev_hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  e.hash = "3a6b350ee79557953af57e866d10e7a36efb01824c0db39bc580bcec40952e77";
+  return e;
+}
+
+TEST(EventFormat, CanonicalBytesSortKeysAndWriteEmptyOptionalsAsNull) {
+  EXPECT_EQ(CanonicalEventBytes(GoldenEvent()),
+            "{\"actor\":\"bob\",\"command_id\":\"c-123\",\"correlation_id\":null,"
+            "\"data\":{\"admin\":\"bob\",\"note\":\"\xc3\xa9 \\\"q\\\"\\n\"},\"format\":1,"
+            "\"id\":\"0193f0c2-5b7e-7c3a-9f1e-1a2b3c4d5e6f\","
+            "\"occurred_at\":\"2026-11-21T10:00:00.000Z\",\"position\":42,"
+            "\"recorded_at\":\"2026-11-21T10:00:00.004Z\","
+            "\"source\":{\"ip\":\"127.0.0.1\",\"user_agent\":null},\"stream\":\"acme/instance\","
+            "\"subject\":\"bob\",\"tenant\":\"acme\",\"type\":\"marketo.connected\","
+            "\"version\":7}");
+}
+
+// Expected values computed outside this code: SHA-256 of the raw previous hash followed by the
+// canonical bytes above.
+TEST(EventFormat, ChainHashMatchesIndependentSha256) {
+  const Event e = GoldenEvent();
+  EXPECT_EQ(ChainHash(e.prev_hash, e),
+            "3a6b350ee79557953af57e866d10e7a36efb01824c0db39bc580bcec40952e77");
+  EXPECT_EQ(ChainHash(kGenesisHash, e),
+            "7bc3408a127005dcf6064aef31275ce7ce384a1c4b477ce5b928c2c191d69950");
+}
+
+TEST(EventFormat, ChainHashIsEmptyForMalformedPrevHash) {
+  EXPECT_EQ(ChainHash("abc", GoldenEvent()), "");
+  EXPECT_EQ(ChainHash(std::string(64, 'G'), GoldenEvent()), "");
+}
+
+TEST(EventFormat, ChainHashChangesWithEveryCoveredField) {
+  const Event base = GoldenEvent();
+  const std::string hash = ChainHash(kGenesisHash, base);
+  std::vector<Event> changed(9, base);
+  changed[0].actor = "alice";
+  changed[1].data = "{\"admin\":\"eve\"}";
+  changed[2].occurred_at += 1;
+  changed[3].type = "marketo.disconnected";
+  changed[4].position += 1;
+  changed[5].version += 1;
+  changed[6].source.user_agent = "curl";
+  changed[7].format = 2;
+  changed[8].correlation_id = "x";
+  for (const Event& e : changed) EXPECT_NE(ChainHash(kGenesisHash, e), hash);
+  Event different_prev = base;
+  different_prev.prev_hash = std::string(64, 'a');
+  EXPECT_EQ(ChainHash(kGenesisHash, different_prev), hash) << "prev_hash is not covered";
+}
+
+TEST(EventFormat, JsonHasServedKeyOrder) {
+  EXPECT_EQ(EventToJson(GoldenEvent()),
+            "{\"position\":42,\"id\":\"0193f0c2-5b7e-7c3a-9f1e-1a2b3c4d5e6f\","
+            "\"stream\":\"acme/instance\",\"version\":7,\"type\":\"marketo.connected\","
+            "\"tenant\":\"acme\",\"actor\":\"bob\",\"subject\":\"bob\","
+            "\"occurred_at\":\"2026-11-21T10:00:00.000Z\","
+            "\"recorded_at\":\"2026-11-21T10:00:00.004Z\",\"command_id\":\"c-123\","
+            "\"correlation_id\":null,\"source\":{\"ip\":\"127.0.0.1\",\"user_agent\":null},"
+            "\"data\":{\"admin\":\"bob\",\"note\":\"\xc3\xa9 \\\"q\\\"\\n\"},"
+            "\"prev_hash\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+            "\"hash\":\"3a6b350ee79557953af57e866d10e7a36efb01824c0db39bc580bcec40952e77\","
+            "\"format\":1}");
+}
+
+TEST(EventFormat, JsonRoundTripsEveryField) {
+  Event e = GoldenEvent();
+  e.correlation_id = "corr";
+  e.source.user_agent = "curl/7.88.1";
+  Result<Event> parsed = EventFromJson(EventToJson(e));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(*parsed, e);
+  Result<Event> nulls = EventFromJson(EventToJson(GoldenEvent()));
+  ASSERT_TRUE(nulls.ok()) << nulls.status().ToString();
+  EXPECT_EQ(*nulls, GoldenEvent());
+}
+
+TEST(EventFormat, JsonParsingMakesDataCanonical) {
+  std::string json = EventToJson(GoldenEvent());
+  const std::string data = "{\"admin\":\"bob\",\"note\":\"\xc3\xa9 \\\"q\\\"\\n\"}";
+  json.replace(json.find(data), data.size(),
+               "{ \"note\" : \"\xc3\xa9 \\\"q\\\"\\n\", \"admin\": \"bob\" }");
+  Result<Event> parsed = EventFromJson(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->data, data);
+}
+
+// Replaces the first occurrence of `from` in the golden JSON.
+std::string GoldenJsonWith(const std::string& from, const std::string& to) {
+  std::string json = EventToJson(GoldenEvent());
+  const std::size_t at = json.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) json.replace(at, from.size(), to);
+  return json;
+}
+
+void ExpectRefused(const std::string& json, const std::string& field) {
+  Result<Event> parsed = EventFromJson(json);
+  ASSERT_FALSE(parsed.ok()) << json;
+  EXPECT_EQ(parsed.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(parsed.status().message().find(field), std::string::npos)
+      << parsed.status().message() << " should name " << field;
+}
+
+TEST(EventFormat, JsonRefusesMissingFields) {
+  ExpectRefused(GoldenJsonWith("\"position\":42,", ""), "position");
+  ExpectRefused(GoldenJsonWith(",\"actor\":\"bob\"", ""), "actor");
+  ExpectRefused(GoldenJsonWith(",\"subject\":\"bob\"", ""), "subject");
+  ExpectRefused(GoldenJsonWith(",\"format\":1", ""), "format");
+  ExpectRefused(GoldenJsonWith("\"ip\":\"127.0.0.1\",", ""), "source.ip");
+}
+
+TEST(EventFormat, JsonRefusesUnknownFields) {
+  ExpectRefused(GoldenJsonWith("{\"position\"", "{\"extra\":1,\"position\""), "extra");
+  ExpectRefused(GoldenJsonWith("\"user_agent\":null", "\"user_agent\":null,\"port\":1"),
+                "source.port");
+}
+
+TEST(EventFormat, JsonRefusesMistypedFields) {
+  ExpectRefused(GoldenJsonWith("\"position\":42", "\"position\":\"42\""), "position");
+  ExpectRefused(GoldenJsonWith("\"position\":42", "\"position\":0"), "position");
+  ExpectRefused(GoldenJsonWith("\"version\":7", "\"version\":7.5"), "version");
+  ExpectRefused(GoldenJsonWith("\"type\":\"marketo.connected\"", "\"type\":null"), "type");
+  ExpectRefused(GoldenJsonWith("\"subject\":\"bob\"", "\"subject\":\"\""), "subject");
+  ExpectRefused(GoldenJsonWith("2026-11-21T10:00:00.000Z", "2026-11-21T10:00:00Z"), "occurred_at");
+  ExpectRefused(GoldenJsonWith("2026-11-21T10:00:00.004Z", "yesterday"), "recorded_at");
+  ExpectRefused(GoldenJsonWith("\"source\":{\"ip\":\"127.0.0.1\",\"user_agent\":null}",
+                               "\"source\":\"127.0.0.1\""),
+                "source");
+  ExpectRefused(GoldenJsonWith("\"ip\":\"127.0.0.1\"", "\"ip\":127"), "source.ip");
+  ExpectRefused(GoldenJsonWith("\"data\":{", "\"data\":{\"list\":[1],\"n\":{},\"z\":0.5,"), "data");
+  ExpectRefused(GoldenJsonWith(GoldenEvent().data, "\"text\""), "data");
+  ExpectRefused(GoldenJsonWith("\"admin\":\"bob\"", "\"admin\":1.5"), "data");
+  ExpectRefused(GoldenJsonWith("\"prev_hash\":\"9f", "\"prev_hash\":\"9F"), "prev_hash");
+  ExpectRefused(GoldenJsonWith("\"hash\":\"3a6b", "\"hash\":\"3a6"), "hash");
+}
+
+TEST(EventFormat, JsonRefusesWhatIsNotOneObject) {
+  EXPECT_EQ(EventFromJson("").status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(EventFromJson("[1]").status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(EventFromJson(EventToJson(GoldenEvent()) + "{}").status().code(),
+            Status::Code::kInvalidArgument);
+  EXPECT_EQ(EventFromJson("{\"position\":").status().code(), Status::Code::kInvalidArgument);
+}
+
+TEST(EventFormat, CsvQuotesOnlyWhatNeedsIt) {
+  EXPECT_EQ(EventCsvHeader(),
+            "position,id,stream,version,type,tenant,actor,subject,occurred_at,recorded_at,"
+            "command_id,correlation_id,source_ip,source_user_agent,data,prev_hash,hash,format\r\n");
+  Event e = GoldenEvent();
+  e.actor = "bob, jr";
+  e.subject = "say \"hi\"";
+  e.correlation_id = "line\nbreak";
+  e.source.user_agent = "cr\rhere";
+  e.data = "{\"a\":\"x\"}";
+  EXPECT_EQ(EventToCsvRow(e),
+            "42,0193f0c2-5b7e-7c3a-9f1e-1a2b3c4d5e6f,acme/instance,7,marketo.connected,acme,"
+            "\"bob, jr\",\"say \"\"hi\"\"\",2026-11-21T10:00:00.000Z,2026-11-21T10:00:00.004Z,"
+            "c-123,\"line\nbreak\",127.0.0.1,\"cr\rhere\",\"{\"\"a\"\":\"\"x\"\"}\","
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,"
+            "3a6b350ee79557953af57e866d10e7a36efb01824c0db39bc580bcec40952e77,1\r\n");
+}
+
+TEST(EventFormat, FastTimeFormattingAgreesWithFormatTime) {
+  const TimeMs samples[] = {0,
+                            1,
+                            -1,
+                            86399999,
+                            86400000,
+                            951782400000,
+                            951868799999,
+                            4107542400000,
+                            kMinTime,
+                            kMaxTime,
+                            1795255200004};
+  for (TimeMs t : samples) {
+    std::string fast;
+    AppendTime(fast, t);
+    EXPECT_EQ(fast, FormatTime(t)) << t;
+  }
+  for (TimeMs t = kMinTime; t < kMaxTime; t += 7777777777) {
+    std::string fast;
+    AppendTime(fast, t);
+    ASSERT_EQ(fast, FormatTime(t)) << t;
+  }
+}
+
+TEST(EventFormat, StringsAreEscapedExactlyAsAppendJsonString) {
+  // Every byte value at every offset of a word, since strings are scanned 8 bytes at a time.
+  for (int byte = 0; byte < 256; ++byte) {
+    for (std::size_t at = 0; at < 19; ++at) {
+      Event e = GoldenEvent();
+      e.actor = std::string(19, 'a');
+      e.actor[at] = static_cast<char>(byte);
+      std::string expected = "{\"actor\":";
+      AppendJsonString(expected, e.actor);
+      expected += ",";
+      ASSERT_EQ(CanonicalEventBytes(e).substr(0, expected.size()), expected)
+          << "byte " << byte << " at " << at;
+    }
+  }
+}
+
+TEST(EventFormat, Utf8ValidationRefusesMalformedSequences) {
+  EXPECT_TRUE(IsValidUtf8("plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xc3"));              // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(IsValidUtf8("\xff"));
+}
+
+}  // namespace
+}  // namespace custody::eventstore

@@ -1,0 +1,157 @@
+#include <gtest/gtest.h>
+
+#include "eventstore/event_format.h"
+#include "eventstore/event_store.h"
+#include "tests/eventstore/test_util.h"
+
+namespace custody::eventstore {
+namespace {
+
+using testing::AppendOne;
+using testing::MakeEvent;
+using testing::MakeRequest;
+using testing::OpenStore;
+using testing::TempDir;
+
+// Builds a source log with several streams and commands and exports it through NDJSON text.
+std::vector<Event> ExportedLog(const std::string& path) {
+  auto store = OpenStore(path);
+  EXPECT_TRUE(store
+                  ->Append(MakeRequest("acme", "acme/instance",
+                                       {MakeEvent("a", "bob"), MakeEvent("b", "bob")}, "c-1"))
+                  .ok());
+  AppendOne(*store, "acme", "acme/onboarding/bob", MakeEvent("step", "bob", "{\"step\":1}"));
+  EXPECT_TRUE(
+      store->Append(MakeRequest("globex", "globex/instance", {MakeEvent("a", "eve")}, "c-1")).ok());
+  Event with_source = MakeEvent("c", "bob");
+  with_source.source = {"127.0.0.1", "curl/7.88.1"};
+  with_source.correlation_id = "c-9";
+  EXPECT_TRUE(store->Append(MakeRequest("acme", "acme/instance", {with_source}, "c-2")).ok());
+  std::vector<Event> events;
+  EXPECT_TRUE(store
+                  ->Scan(Filter{},
+                         [&](const Event& e) {
+                           Result<Event> parsed = EventFromJson(EventToJson(e));
+                           EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+                           events.push_back(parsed.ok() ? *parsed : e);
+                           return true;
+                         })
+                  .ok());
+  return events;
+}
+
+TEST(EventStoreImport, ExportImportsIntoAnEmptyDatabaseUnchanged) {
+  TempDir dir;
+  const std::vector<Event> events = ExportedLog(dir.File("source.db"));
+  ASSERT_EQ(events.size(), 5u);
+  auto target = OpenStore(dir.File("target.db"));
+  std::vector<Event> heard;
+  target->Subscribe([&](const std::vector<Event>& batch) {
+    heard.insert(heard.end(), batch.begin(), batch.end());
+  });
+  ASSERT_TRUE(target->Import(events).ok());
+  EXPECT_EQ(heard, events);
+  EXPECT_EQ(target->HeadPosition(), 5);
+  EXPECT_EQ(target->Query(Filter{}, 100)->events, events);
+  Result<VerifyReport> report = target->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->head_hash, events.back().hash);
+
+  // Idempotency keys and stream versions came along.
+  EXPECT_EQ(*target->FindByCommandId("acme", "c-1"),
+            std::vector<Event>(events.begin(), events.begin() + 2));
+  EXPECT_EQ(*target->FindByCommandId("globex", "c-1"), std::vector<Event>{events[3]});
+  Result<AppendResult> duplicate =
+      target->Append(MakeRequest("acme", "acme/instance", {MakeEvent("x", "bob")}, "c-2"));
+  ASSERT_TRUE(duplicate.ok());
+  EXPECT_EQ(duplicate->outcome, AppendResult::Outcome::kDuplicate);
+  Result<AppendResult> next =
+      target->Append(MakeRequest("acme", "acme/instance", {MakeEvent("d", "bob")}, "", 3));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->outcome, AppendResult::Outcome::kAppended);
+  EXPECT_EQ(next->events[0].position, 6);
+  EXPECT_EQ(next->events[0].prev_hash, events.back().hash);
+  EXPECT_TRUE(target->Verify()->ok);
+}
+
+TEST(EventStoreImport, ContinuesAnExistingChainInSeveralCalls) {
+  TempDir dir;
+  const std::vector<Event> events = ExportedLog(dir.File("source.db"));
+  auto target = OpenStore(dir.File("target.db"));
+  ASSERT_TRUE(target->Import({events.begin(), events.begin() + 2}).ok());
+  ASSERT_TRUE(target->Import({events.begin() + 2, events.end()}).ok());
+  EXPECT_EQ(target->Query(Filter{}, 100)->events, events);
+  EXPECT_TRUE(target->Import({}).ok());
+}
+
+// Imports `events` after `edit` and expects a kCorruption naming `position` and `problem`,
+// with nothing written.
+void ExpectRefused(std::vector<Event> events, const std::function<void(std::vector<Event>&)>& edit,
+                   std::int64_t position, const std::string& problem) {
+  TempDir dir;
+  edit(events);
+  auto target = OpenStore(dir.File("target.db"));
+  const Status status = target->Import(events);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
+  EXPECT_NE(status.message().find("position " + std::to_string(position)), std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find(problem), std::string::npos) << status.message();
+  EXPECT_EQ(target->HeadPosition(), 0);
+  EXPECT_TRUE(target->Query(Filter{}, 10)->events.empty());
+  EXPECT_EQ(*target->StreamVersion("acme/instance"), 0);
+  // The writer's memory was rolled back too: the next append starts the chain.
+  Result<AppendResult> fresh =
+      target->Append(MakeRequest("acme", "acme/instance", {MakeEvent("a", "x")}));
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->events[0].position, 1);
+  EXPECT_EQ(fresh->events[0].version, 1);
+  EXPECT_EQ(fresh->events[0].prev_hash, kGenesisHash);
+  EXPECT_TRUE(target->FindByCommandId("acme", "c-1")->empty());
+}
+
+TEST(EventStoreImport, RefusesAlteredOrMisplacedEventsAndWritesNothing) {
+  TempDir dir;
+  const std::vector<Event> events = ExportedLog(dir.File("source.db"));
+  ExpectRefused(
+      events, [](auto& e) { e[3].data = "{\"x\":1}"; }, 4, "hash");
+  ExpectRefused(
+      events, [](auto& e) { e[4].actor = "mallory"; }, 5, "hash");
+  ExpectRefused(
+      events, [](auto& e) { e.erase(e.begin() + 2); }, 3, "found position 4");
+  ExpectRefused(
+      events, [](auto& e) { std::swap(e[1], e[2]); }, 2, "found position 3");
+  ExpectRefused(
+      events, [](auto& e) { e[2].prev_hash = std::string(64, 'a'); }, 3, "prev_hash");
+  ExpectRefused(
+      events, [](auto& e) { e.erase(e.begin()); }, 1, "found position 2");
+  ExpectRefused(
+      events,
+      [](auto& e) {
+        e[4].version = 5;  // rehashed, so only the version check can catch it
+        e[4].hash = ChainHash(e[4].prev_hash, e[4]);
+      },
+      5, "version 5");
+  ExpectRefused(
+      events,
+      [](auto& e) {
+        e[1].format = 2;
+        e[1].hash = ChainHash(e[1].prev_hash, e[1]);
+      },
+      2, "format");
+}
+
+TEST(EventStoreImport, RefusesEventsThatDoNotFollowTheHead) {
+  TempDir dir;
+  const std::vector<Event> events = ExportedLog(dir.File("source.db"));
+  auto target = OpenStore(dir.File("target.db"));
+  AppendOne(*target, "acme", "acme/instance", MakeEvent("local", "x"));
+  const Status status = target->Import(events);
+  EXPECT_EQ(status.code(), Status::Code::kCorruption);
+  EXPECT_EQ(target->HeadPosition(), 1);
+  EXPECT_TRUE(target->Verify()->ok);
+}
+
+}  // namespace
+}  // namespace custody::eventstore

@@ -1,0 +1,199 @@
+// Edits the file behind the store's back, as someone with write access to it could, and
+// checks that Verify names the first altered position.
+
+#include <gtest/gtest.h>
+
+#include "eventstore/event_format.h"
+#include "eventstore/event_store.h"
+#include "eventstore/reads.h"
+#include "eventstore/schema.h"
+#include "tests/eventstore/test_util.h"
+
+namespace custody::eventstore {
+namespace {
+
+using testing::AppendOne;
+using testing::MakeEvent;
+using testing::OpenStore;
+using testing::RawDb;
+using testing::TempDir;
+
+constexpr int kEvents = 10;
+
+constexpr char kDropTriggers[] =
+    "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; "
+    "DROP TRIGGER events_append_at_head;";
+
+class TamperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = OpenStore(path_);
+    ASSERT_NE(store, nullptr);
+    for (int i = 0; i < kEvents; ++i) {
+      // Every other append carries a command id, so the commands table has rows too.
+      Result<AppendResult> result = store->Append(
+          testing::MakeRequest("t", "t/" + std::to_string(i % 3),
+                               {MakeEvent("e" + std::to_string(i), "actor" + std::to_string(i),
+                                          "{\"i\":" + std::to_string(i) + "}")},
+                               i % 2 == 0 ? "cmd-" + std::to_string(i) : ""));
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+    }
+  }
+
+  // Runs `sql` on the closed store's file with the triggers dropped, then verifies.
+  VerifyReport TamperAndVerify(const std::string& sql) {
+    {
+      RawDb raw(path_);
+      std::string error;
+      EXPECT_EQ(raw.Exec(kDropTriggers, &error), SQLITE_OK) << error;
+      EXPECT_EQ(raw.Exec(sql, &error), SQLITE_OK) << error;
+    }
+    auto store = OpenStore(path_);
+    if (store == nullptr) return {};
+    Result<VerifyReport> report = store->Verify();
+    EXPECT_TRUE(report.ok()) << report.status().ToString();
+    if (!report.ok()) return {};
+    ExpectSameWithRanges(*report);
+    return *report;
+  }
+
+  // Split into ranges checked in parallel, the log must give the same answer as in one pass.
+  void ExpectSameWithRanges(const VerifyReport& single) {
+    Result<std::unique_ptr<Database>> db =
+        OpenCustodyDatabase(path_, OpenOptions{Database::Mode::kReadOnly, true});
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    for (int threads : {1, 2, 3, 4, 7}) {
+      Result<VerifyReport> ranged = VerifyChain(**db, threads);
+      ASSERT_TRUE(ranged.ok()) << ranged.status().ToString();
+      EXPECT_EQ(ranged->ok, single.ok) << threads << " threads";
+      EXPECT_EQ(ranged->first_bad_position, single.first_bad_position) << threads << " threads";
+      EXPECT_EQ(ranged->events, single.events) << threads << " threads";
+      EXPECT_EQ(ranged->head_hash, single.head_hash) << threads << " threads";
+    }
+  }
+
+  void ExpectBadAt(const std::string& sql, std::int64_t position, const std::string& problem) {
+    const VerifyReport report = TamperAndVerify(sql);
+    EXPECT_FALSE(report.ok) << sql;
+    EXPECT_EQ(report.first_bad_position, position) << sql << ": " << report.problem;
+    EXPECT_NE(report.problem.find(problem), std::string::npos) << report.problem;
+    EXPECT_EQ(report.events, position) << "counts the events read up to the bad one";
+  }
+
+  TempDir dir_;
+  const std::string path_ = dir_.File("log.db");
+};
+
+TEST_F(TamperTest, IntactLogVerifies) {
+  auto store = OpenStore(path_);
+  Result<VerifyReport> report = store->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
+  EXPECT_EQ(report->events, kEvents);
+  EXPECT_EQ(report->head_position, kEvents);
+  EXPECT_EQ(report->head_hash, store->Query(Filter{}, 100)->events.back().hash);
+  EXPECT_FALSE(report->first_bad_position.has_value());
+  ExpectSameWithRanges(*report);
+}
+
+TEST_F(TamperTest, TriggersRefuseUpdateDeleteAndReplace) {
+  RawDb raw(path_);
+  std::string error;
+  EXPECT_NE(raw.Exec("UPDATE events SET data = '{}' WHERE position = 3", &error), SQLITE_OK);
+  EXPECT_NE(error.find("append-only"), std::string::npos) << error;
+  EXPECT_NE(raw.Exec("DELETE FROM events WHERE position = 10", &error), SQLITE_OK);
+  EXPECT_NE(error.find("append-only"), std::string::npos) << error;
+  EXPECT_NE(
+      raw.Exec("INSERT OR REPLACE INTO events SELECT * FROM events WHERE position = 2", &error),
+      SQLITE_OK);
+  EXPECT_NE(error.find("head + 1"), std::string::npos) << error;
+  EXPECT_NE(raw.Exec("UPDATE streams SET name = 'x'", &error), SQLITE_OK);
+  EXPECT_NE(raw.Exec("DELETE FROM streams", &error), SQLITE_OK);
+  EXPECT_NE(raw.Exec("DELETE FROM commands", &error), SQLITE_OK);
+  EXPECT_NE(raw.Exec("UPDATE commands SET first_position = 1", &error), SQLITE_OK);
+  EXPECT_NE(raw.Exec("INSERT OR REPLACE INTO commands SELECT tenant, command_id, 1, 1 FROM "
+                     "commands",
+                     &error),
+            SQLITE_OK);
+  EXPECT_NE(
+      raw.Exec("INSERT OR REPLACE INTO streams SELECT id, name, 'other' FROM streams", &error),
+      SQLITE_OK);
+  EXPECT_EQ(raw.Column("SELECT DISTINCT tenant FROM streams"), std::vector<std::string>{"t"});
+  EXPECT_EQ(raw.Column("SELECT data FROM events WHERE position = 3"),
+            std::vector<std::string>{"{\"i\":2}"});
+  EXPECT_EQ(raw.Column("SELECT count(*) FROM events"), std::vector<std::string>{"10"});
+  EXPECT_EQ(raw.Column("SELECT count(*) FROM commands"), std::vector<std::string>{"5"});
+}
+
+TEST_F(TamperTest, EditedPayloadIsDetected) {
+  ExpectBadAt("UPDATE events SET data = '{\"i\":99}' WHERE position = 4", 4, "hash");
+}
+
+TEST_F(TamperTest, EditedActorIsDetected) {
+  ExpectBadAt("UPDATE events SET actor = 'mallory' WHERE position = 7", 7, "hash");
+}
+
+TEST_F(TamperTest, EditedTimeIsDetected) {
+  ExpectBadAt("UPDATE events SET occurred_at = occurred_at + 1 WHERE position = 2", 2, "hash");
+}
+
+TEST_F(TamperTest, EditedTypeIsDetected) {
+  ExpectBadAt("UPDATE events SET type = 'innocent' WHERE position = 10", 10, "hash");
+}
+
+TEST_F(TamperTest, DeletedRowIsDetected) {
+  ExpectBadAt("DELETE FROM events WHERE position = 5", 5, "missing");
+}
+
+TEST_F(TamperTest, TruncatedTailNeedsAnOutsideCopyOfTheHead) {
+  // A shorter chain is still a valid chain: only a head kept elsewhere shows the loss.
+  const VerifyReport report = TamperAndVerify("DELETE FROM events WHERE position = 10");
+  EXPECT_TRUE(report.ok);
+  EXPECT_EQ(report.head_position, 9);
+}
+
+TEST_F(TamperTest, ReorderedRowsAreDetected) {
+  const std::string columns =
+      "stream_id, version, recorded_at, occurred_at, format, prev_hash, hash, id, type, tenant, "
+      "actor, subject, command_id, correlation_id, source_ip, source_user_agent, data";
+  // The unique (stream, version) index would refuse the swap; a tamperer drops it too.
+  ExpectBadAt(
+      "DROP INDEX events_by_stream_version;"
+      "CREATE TEMP TABLE a AS SELECT * FROM events WHERE position = 6;"
+      "CREATE TEMP TABLE b AS SELECT * FROM events WHERE position = 7;"
+      "UPDATE events SET (" +
+          columns + ") = (SELECT " + columns +
+          " FROM b) WHERE position = 6;"
+          "UPDATE events SET (" +
+          columns + ") = (SELECT " + columns + " FROM a) WHERE position = 7;",
+      6, "prev_hash");
+}
+
+TEST_F(TamperTest, WrongPrevHashIsDetected) {
+  ExpectBadAt("UPDATE events SET prev_hash = zeroblob(32) WHERE position = 3", 3, "prev_hash");
+}
+
+TEST_F(TamperTest, EditedHashIsDetected) {
+  ExpectBadAt("UPDATE events SET hash = randomblob(32) WHERE position = 8", 8, "hash");
+}
+
+TEST_F(TamperTest, EditWithRecomputedHashBreaksTheNextLink) {
+  // Someone who edits an event and recomputes its hash still breaks the next prev_hash.
+  Event edited;
+  {
+    auto store = OpenStore(path_);
+    edited = store->Query(Filter{}, 100)->events[7];
+  }
+  edited.data = "{\"i\":700}";
+  const std::string hash = ChainHash(edited.prev_hash, edited);
+  ExpectBadAt(
+      "UPDATE events SET data = '" + edited.data + "', hash = x'" + hash + "' WHERE position = 8",
+      9, "prev_hash");
+}
+
+TEST_F(TamperTest, EditedVersionIsDetected) {
+  ExpectBadAt("UPDATE events SET version = 9 WHERE position = 9", 9, "version");
+}
+
+}  // namespace
+}  // namespace custody::eventstore
