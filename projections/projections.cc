@@ -1,0 +1,157 @@
+#include "projections/projections.h"
+
+#include <mutex>
+#include <sstream>
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/common.hpp>
+
+namespace custody::projections {
+
+Status ApplyEvent(State& state, const Event& event) {
+  auto payload = events::DecodeEvent(event);
+  if (!payload.ok()) {
+    return Status::Corruption("event at position " + std::to_string(event.position) +
+                              " cannot be decoded: " + payload.status().message());
+  }
+  Apply(state.tenants[event.tenant], event, *payload);
+  state.position = event.position;
+  return Status::Ok();
+}
+
+std::string SerializeState(const State& state) {
+  std::ostringstream out;
+  {
+    cereal::PortableBinaryOutputArchive archive(out);
+    archive(state);
+  }
+  return std::move(out).str();
+}
+
+Result<State> DeserializeState(const std::string& bytes) {
+  State state;
+  try {
+    std::istringstream in(bytes);
+    cereal::PortableBinaryInputArchive archive(in);
+    archive(state);
+  } catch (const std::exception& error) {
+    return Status::Corruption(std::string("projection snapshot cannot be read: ") + error.what());
+  }
+  return state;
+}
+
+Result<State> Rebuild(const eventstore::EventStore& store, const std::string& tenant,
+                      std::optional<std::int64_t> until) {
+  State state;
+  eventstore::Filter filter;
+  filter.tenant = tenant;
+  filter.until_position = until;
+  Status failure;
+  Status scanned = store.Scan(filter, [&](const Event& event) {
+    failure = ApplyEvent(state, event);
+    return failure.ok();
+  });
+  if (!scanned.ok()) return scanned;
+  if (!failure.ok()) return failure;
+  return state;
+}
+
+Result<std::unique_ptr<Projections>> Projections::Open(eventstore::EventStore& store) {
+  State state;
+  std::int64_t checkpoint = 0;
+  auto snapshot = store.LoadSnapshot(kSnapshotName);
+  if (!snapshot.ok()) return snapshot.status();
+  if (snapshot->has_value() && (*snapshot)->code_version == kProjectionCodeVersion &&
+      (*snapshot)->position <= store.HeadPosition()) {
+    auto loaded = DeserializeState((*snapshot)->blob);
+    if (loaded.ok()) {
+      state = std::move(loaded).value();
+      checkpoint = state.position;
+    }
+  }
+  // Replay the tail after the snapshot (everything when there was none or it was stale).
+  eventstore::Filter tail;
+  tail.after_position = state.position;
+  Status failure;
+  std::int64_t replayed = 0;
+  Status scanned = store.Scan(tail, [&](const Event& event) {
+    failure = ApplyEvent(state, event);
+    ++replayed;
+    return failure.ok();
+  });
+  if (!scanned.ok()) return scanned;
+  if (!failure.ok()) return failure;
+
+  std::unique_ptr<Projections> projections(
+      new Projections(store, std::move(state), checkpoint, replayed));
+  Projections* self = projections.get();
+  projections->subscription_ =
+      store.Subscribe([self](const std::vector<Event>& events) { self->OnCommit(events); });
+  return projections;
+}
+
+Projections::Projections(eventstore::EventStore& store, State state, std::int64_t checkpoint,
+                         std::int64_t replayed)
+    : store_(store),
+      state_(std::move(state)),
+      checkpoint_position_(checkpoint),
+      replayed_on_open_(replayed) {}
+
+Projections::~Projections() {
+  if (subscription_ >= 0) store_.Unsubscribe(subscription_);
+}
+
+void Projections::OnCommit(const std::vector<Event>& events) {
+  std::unique_lock lock(mutex_);
+  for (const Event& event : events) {
+    if (event.position <= state_.position) continue;  // already applied during catch-up
+    Status applied = ApplyEvent(state_, event);
+    if (!applied.ok() && failure_.ok()) failure_ = applied;
+  }
+}
+
+std::optional<TenantView> Projections::Tenant(const std::string& tenant) const {
+  std::shared_lock lock(mutex_);
+  const auto found = state_.tenants.find(tenant);
+  if (found == state_.tenants.end()) return std::nullopt;
+  return found->second;
+}
+
+Result<std::optional<TenantView>> Projections::TenantAt(const std::string& tenant,
+                                                        std::int64_t position) const {
+  if (position >= Position()) return Tenant(tenant);
+  auto rebuilt = Rebuild(store_, tenant, position);
+  if (!rebuilt.ok()) return rebuilt.status();
+  const auto found = rebuilt->tenants.find(tenant);
+  if (found == rebuilt->tenants.end()) return std::optional<TenantView>();
+  return std::optional<TenantView>(std::move(found->second));
+}
+
+std::int64_t Projections::Position() const {
+  std::shared_lock lock(mutex_);
+  return state_.position;
+}
+
+State Projections::Copy() const {
+  std::shared_lock lock(mutex_);
+  return state_;
+}
+
+Status Projections::Checkpoint() {
+  std::string blob;
+  std::int64_t position;
+  {
+    std::shared_lock lock(mutex_);
+    if (state_.position == checkpoint_position_) return Status::Ok();
+    position = state_.position;
+    blob = SerializeState(state_);
+  }
+  Status saved = store_.SaveSnapshot({kSnapshotName, kProjectionCodeVersion, position, blob});
+  if (saved.ok()) {
+    std::unique_lock lock(mutex_);
+    checkpoint_position_ = std::max(checkpoint_position_, position);
+  }
+  return saved;
+}
+
+}  // namespace custody::projections

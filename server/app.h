@@ -1,0 +1,34 @@
+#pragma once
+
+// Everything a running custody needs, opened on one database file: the event store, the
+// projections that follow it, the command service and the tokens.
+
+#include <memory>
+#include <string>
+
+#include "domain/status.h"
+#include "eventstore/event_store.h"
+#include "eventstore/token_store.h"
+#include "projections/command_service.h"
+#include "projections/projections.h"
+
+namespace custody::server {
+
+struct App {
+  // Opens (creating if needed) the database at `path`. Errors name the file.
+  static Result<std::unique_ptr<App>> Open(const std::string& path,
+                                           eventstore::Options options = {});
+  // Writes a final projection checkpoint; members are destroyed in reverse order.
+  ~App();
+
+  std::string path;
+  std::unique_ptr<eventstore::EventStore> store;
+  std::unique_ptr<projections::Projections> projections;
+  std::unique_ptr<projections::CommandService> commands;
+  std::unique_ptr<eventstore::TokenStore> tokens;
+};
+
+// Milliseconds since the epoch, from the system clock.
+TimeMs SystemNow();
+
+}  // namespace custody::server

@@ -1,0 +1,51 @@
+#pragma once
+
+// The HTTP server: Boost.Beast over Boost.Asio, serving the routes of API.md for one App.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "domain/status.h"
+#include "server/app.h"
+
+namespace custody::server {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: an ephemeral port (see Server::port())
+  std::size_t body_limit = 64 * 1024;
+  std::size_t header_limit = 16 * 1024;
+  std::size_t max_connections = 1024;
+  int io_threads = 2;
+  int worker_threads = 128;  // blocking work: SQLite reads and waiting for durable appends
+  std::chrono::seconds read_timeout{15};  // to receive a whole request once it has started
+  std::chrono::seconds idle_timeout{60};  // keep-alive connection with no request
+};
+
+class Server {
+ public:
+  // Binds and starts serving in background threads; returns once listening. `app` must
+  // outlive the server.
+  static Result<std::unique_ptr<Server>> Start(App& app, ServerOptions options);
+  // Stops as Stop() does.
+  ~Server();
+
+  // The port actually bound (useful with port 0).
+  std::uint16_t port() const;
+  // Graceful stop: refuses new connections, lets requests in flight finish (up to a few
+  // seconds), closes the rest. Idempotent.
+  void Stop();
+  // Blocks until SIGINT or SIGTERM arrives or Stop() is called, then stops.
+  void WaitForSignal();
+
+  class Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace custody::server

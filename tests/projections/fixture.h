@@ -1,0 +1,99 @@
+#pragma once
+
+// An App on a real SQLite file in a temporary folder, and a one-line way to run a command
+// body exactly as a client would send it.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "domain/command_codec.h"
+#include "server/app.h"
+#include "tests/support/temp_dir.h"
+
+namespace custody::testing {
+
+class AppFixture : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    app_.reset();
+    // Durability is the event store's tests' business; these need speed, not fsync.
+    eventstore::Options options;
+    options.synchronous_full = false;
+    auto opened = server::App::Open(dir_.File("custody.db"), options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    app_ = std::move(opened).value();
+  }
+
+  // Creates `tenant` with `admin` as its first admin.
+  projections::CommandReply CreateTenant(const std::string& tenant, const std::string& admin) {
+    auto decoded = DecodeCreateTenant(R"({"tenant":")" + tenant + R"(","admin":")" + admin +
+                                      R"(","email":")" + admin + "@" + tenant + R"(.example"})");
+    EXPECT_TRUE(std::holds_alternative<DecodedCreateTenant>(decoded));
+    auto reply =
+        app_->commands->CreateTenant(std::get<DecodedCreateTenant>(decoded), "operator", {});
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? *reply : projections::CommandReply{};
+  }
+
+  // Runs one command body in `tenant`; fails the test if the body does not decode.
+  projections::CommandReply Run(const std::string& tenant, const std::string& body) {
+    auto decoded = DecodeCommand(body);
+    if (auto* error = std::get_if<DecodeError>(&decoded)) {
+      ADD_FAILURE() << "does not decode: " << body << ": " << error->message;
+      return {};
+    }
+    auto reply = app_->commands->Execute(tenant, std::get<DecodedCommand>(decoded),
+                                         Source{"127.0.0.1", "test"});
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? *reply : projections::CommandReply{};
+  }
+
+  // Runs a command that must be recorded, and returns the position of its last event.
+  std::int64_t Record(const std::string& tenant, const std::string& body) {
+    auto reply = Run(tenant, body);
+    EXPECT_EQ(reply.kind, projections::CommandReply::Kind::kRecorded) << body;
+    return reply.position;
+  }
+
+  // Runs a command that a rule must refuse, and returns the rule.
+  std::string Refuse(const std::string& tenant, const std::string& body) {
+    auto reply = Run(tenant, body);
+    EXPECT_EQ(reply.kind, projections::CommandReply::Kind::kRejected) << body;
+    return reply.refusal ? reply.refusal->rule : "";
+  }
+
+  projections::TenantView View(const std::string& tenant) {
+    auto view = app_->projections->Tenant(tenant);
+    EXPECT_TRUE(view.has_value()) << tenant;
+    return view.value_or(projections::TenantView{});
+  }
+
+  TempDir dir_;
+  std::unique_ptr<server::App> app_;
+};
+
+// Command bodies of the stories.
+inline std::string Invite(const std::string& actor, const std::string& member,
+                          const std::string& role) {
+  return R"({"command":"invite_member","actor":")" + actor + R"(","member":")" + member +
+         R"(","email":")" + member + R"(@example.com","role":")" + role + R"("})";
+}
+inline std::string Simple(const std::string& command, const std::string& actor) {
+  return R"({"command":")" + command + R"(","actor":")" + actor + R"("})";
+}
+inline std::string OnMember(const std::string& command, const std::string& actor,
+                            const std::string& member) {
+  return R"({"command":")" + command + R"(","actor":")" + actor + R"(","member":")" + member +
+         R"("})";
+}
+inline std::string StepBody(const std::string& actor, const std::string& step,
+                            const std::string& extra = "") {
+  return R"({"command":"onboarding_step","actor":")" + actor + R"(","step":")" + step + "\"" +
+         (extra.empty() ? "" : "," + extra) + "}";
+}
+
+}  // namespace custody::testing

@@ -1,0 +1,180 @@
+// Rebuild equals incremental, restart from the checkpoint, and the command service's
+// idempotency, version checks and concurrency.
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <thread>
+
+#include "tests/projections/fixture.h"
+
+namespace custody::testing {
+namespace {
+
+using Kind = projections::CommandReply::Kind;
+
+// Plays `count` random commands over a few tenants; most are refused, which is also history.
+void PlayRandomCommands(
+    std::uint32_t seed, int count,
+    const std::function<projections::CommandReply(const std::string&, const std::string&)>& run) {
+  std::mt19937 random(seed);
+  const std::vector<std::string> tenants = {"acme", "globex", "initech"};
+  const std::vector<std::string> people = {"alice", "bob", "carol", "dave", "erin"};
+  const std::vector<std::string> steps = {
+      "get_started", "activate_with_salesforce", "salesforce_login", "salesforce_allow", "start",
+      "next",        "choose_email_client"};
+  auto pick = [&](const auto& values) { return values[random() % values.size()]; };
+  for (int i = 0; i < count; ++i) {
+    const std::string tenant = pick(tenants);
+    const std::string actor = pick(people);
+    const std::string member = pick(people);
+    std::string body;
+    switch (random() % 8) {
+      case 0:
+        body = Invite(actor, member, random() % 2 ? "admin" : "user");
+        break;
+      case 1:
+        body = OnMember("remove_member", actor, member);
+        break;
+      case 2:
+        body = Simple("connect_marketo", actor);
+        break;
+      case 3:
+        body = Simple("disconnect_marketo", actor);
+        break;
+      case 4:
+        body = OnMember("grant_marketo_access", actor, member);
+        break;
+      case 5:
+        body = OnMember("revoke_marketo_access", actor, member);
+        break;
+      default: {
+        const std::string step = pick(steps);
+        std::string extra;
+        if (step == "activate_with_salesforce")
+          extra = random() % 4 ? R"("api_enabled":true)" : R"("api_enabled":false)";
+        if (step == "salesforce_allow") {
+          extra = R"("sales_email":"a@x.example","salesforce_email":")" +
+                  std::string(random() % 4 ? "A@X.example" : "b@x.example") + "\"";
+        }
+        if (step == "choose_email_client") extra = R"("client":"outlook")";
+        body = StepBody(actor, step, extra);
+      }
+    }
+    run(tenant, body);
+  }
+}
+
+class Rebuild : public AppFixture {};
+
+TEST_F(Rebuild, ReplayingTheLogGivesTheSameBytesAsTheIncrementalPath) {
+  for (const char* tenant : {"acme", "globex", "initech"}) CreateTenant(tenant, "alice");
+  PlayRandomCommands(20261121, 3000, [&](const std::string& tenant, const std::string& body) {
+    return Run(tenant, body);
+  });
+  ASSERT_GT(app_->store->HeadPosition(), 3000);
+
+  const projections::State incremental = app_->projections->Copy();
+  auto rebuilt = projections::Rebuild(*app_->store, "", std::nullopt);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+  EXPECT_EQ(rebuilt->position, app_->store->HeadPosition());
+  EXPECT_EQ(projections::SerializeState(*rebuilt), projections::SerializeState(incremental));
+
+  // And one tenant rebuilt alone equals that tenant in the whole.
+  auto acme = projections::Rebuild(*app_->store, "acme", std::nullopt);
+  ASSERT_TRUE(acme.ok());
+  EXPECT_EQ(acme->tenants.at("acme"), incremental.tenants.at("acme"));
+}
+
+TEST_F(Rebuild, RestartReplaysOnlyWhatFollowsTheCheckpoint) {
+  CreateTenant("acme", "alice");
+  for (int i = 0; i < 20; ++i) Record("acme", Invite("alice", "m" + std::to_string(i), "user"));
+  ASSERT_TRUE(app_->projections->Checkpoint().ok());
+  const std::int64_t checkpoint = app_->store->HeadPosition();
+  for (int i = 20; i < 25; ++i) Record("acme", Invite("alice", "m" + std::to_string(i), "user"));
+  const projections::State before = app_->projections->Copy();
+
+  // Reopen without the destructor's final checkpoint, as after a crash.
+  app_->projections.reset();
+  Reopen();
+  EXPECT_EQ(app_->projections->replayed_on_open(), app_->store->HeadPosition() - checkpoint);
+  EXPECT_EQ(app_->projections->Copy(), before);
+}
+
+TEST_F(Rebuild, SnapshotOfAnotherCodeVersionIsRebuiltFromTheLog) {
+  CreateTenant("acme", "alice");
+  Record("acme", Invite("alice", "bob", "admin"));
+  const projections::State before = app_->projections->Copy();
+  ASSERT_TRUE(
+      app_->store
+          ->SaveSnapshot({projections::kSnapshotName, projections::kProjectionCodeVersion + 1,
+                          app_->store->HeadPosition(), "not what this code wrote"})
+          .ok());
+  app_->projections.reset();
+  Reopen();
+  EXPECT_EQ(app_->projections->replayed_on_open(), app_->store->HeadPosition());
+  EXPECT_EQ(app_->projections->Copy(), before);
+}
+
+TEST_F(AppFixture, RepeatedCommandIdReturnsTheFirstResultAndAppendsNothing) {
+  CreateTenant("acme", "alice");
+  const std::string body =
+      R"({"command":"invite_member","actor":"alice","member":"bob","email":"b@x.example","role":"admin","command_id":"c-1"})";
+  const auto first = Run("acme", body);
+  ASSERT_EQ(first.kind, Kind::kRecorded);
+  EXPECT_FALSE(first.duplicate);
+  const std::int64_t head = app_->store->HeadPosition();
+  const auto again = Run("acme", body);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.events, first.events);
+  EXPECT_EQ(app_->store->HeadPosition(), head);
+
+  // A refused command repeated is refused again, still without a second record.
+  const std::string refused =
+      R"({"command":"connect_marketo","actor":"nobody","command_id":"c-2"})";
+  EXPECT_EQ(Run("acme", refused).kind, Kind::kRejected);
+  const auto refused_again = Run("acme", refused);
+  EXPECT_EQ(refused_again.kind, Kind::kRejected);
+  EXPECT_TRUE(refused_again.duplicate);
+  EXPECT_EQ(refused_again.refusal->rule, "unknown_member");
+  EXPECT_EQ(app_->store->HeadPosition(), head + 1);
+}
+
+TEST_F(AppFixture, ExpectedVersionMismatchIsAConflictAndRecordsNothing) {
+  CreateTenant("acme", "alice");  // instance stream at version 2
+  const std::int64_t head = app_->store->HeadPosition();
+  const auto stale =
+      Run("acme", R"({"command":"connect_marketo","actor":"alice","expected_version":1})");
+  EXPECT_EQ(stale.kind, Kind::kVersionConflict);
+  EXPECT_EQ(stale.expected_version, 1);
+  EXPECT_EQ(stale.actual_version, 2);
+  EXPECT_EQ(app_->store->HeadPosition(), head);
+  EXPECT_EQ(
+      Run("acme", R"({"command":"connect_marketo","actor":"alice","expected_version":2})").kind,
+      Kind::kRecorded);
+}
+
+TEST_F(AppFixture, UnknownTenantIsNotFound) {
+  EXPECT_EQ(Run("nowhere", Simple("connect_marketo", "alice")).kind, Kind::kTenantNotFound);
+  EXPECT_EQ(app_->store->HeadPosition(), 0);
+}
+
+TEST_F(AppFixture, ConcurrentCommandsOnOneStreamAreAllDecidedOnFreshState) {
+  CreateTenant("acme", "alice");
+  constexpr int kThreads = 8, kEach = 15;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        Record("acme", Invite("alice", "m" + std::to_string(t) + "-" + std::to_string(i), "user"));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  const auto view = View("acme");
+  EXPECT_EQ(view.instance.members.size(), 1u + kThreads * kEach);
+  EXPECT_EQ(view.instance.version, 2 + kThreads * kEach);
+}
+
+}  // namespace
+}  // namespace custody::testing
