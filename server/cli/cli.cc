@@ -1,0 +1,92 @@
+#include "server/cli/cli.h"
+
+#include <cstdlib>
+#include <iostream>
+
+#include <boost/json/serialize.hpp>
+
+#include "domain/json.h"
+
+namespace custody::cli {
+
+namespace po = boost::program_options;
+
+void AddDbOption(po::options_description& options, std::string* db) {
+  options.add_options()("db", po::value<std::string>(db)->value_name("PATH"),
+                        "the database file (default: $CUSTODY_DB, else custody.db)");
+}
+
+int Parse(const Args& args, const char* usage, const po::options_description& options,
+          const po::positional_options_description& positionals, po::variables_map& values) {
+  po::options_description all = options;
+  all.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(positionals).run(), values);
+    if (values.count("help")) {
+      std::cout << "usage: " << usage << "\n\n" << all;
+      return kDone;
+    }
+    po::notify(values);
+  } catch (const po::error& error) {
+    std::cerr << "custody: " << error.what() << " (usage: " << usage << ")\n";
+    return kUsage;
+  }
+  return -1;
+}
+
+std::string ResolveDb(const std::string& from_option) {
+  if (!from_option.empty()) return from_option;
+  if (const char* from_env = std::getenv("CUSTODY_DB"); from_env != nullptr && *from_env) {
+    return from_env;
+  }
+  return "custody.db";
+}
+
+int Fail(int code, const std::string& message) {
+  std::cerr << "custody: " << message << "\n";
+  return code;
+}
+
+int StorageFailure(const Status& status) { return Fail(kStorage, status.ToString()); }
+
+namespace {
+
+void Pretty(std::string& out, const boost::json::value& value, int depth) {
+  const std::string indent(2 * (depth + 1), ' ');
+  const std::string closing(2 * depth, ' ');
+  if (value.is_object() && !value.get_object().empty()) {
+    out += "{\n";
+    bool first = true;
+    for (const auto& member : value.get_object()) {
+      out += first ? "" : ",\n";
+      first = false;
+      out += indent;
+      AppendJsonString(out, member.key());
+      out += ": ";
+      Pretty(out, member.value(), depth + 1);
+    }
+    out += "\n" + closing + "}";
+  } else if (value.is_array() && !value.get_array().empty()) {
+    out += "[\n";
+    bool first = true;
+    for (const auto& element : value.get_array()) {
+      out += first ? "" : ",\n";
+      first = false;
+      out += indent;
+      Pretty(out, element, depth + 1);
+    }
+    out += "\n" + closing + "]";
+  } else {
+    out += boost::json::serialize(value);
+  }
+}
+
+}  // namespace
+
+void PrintPretty(std::ostream& out, const boost::json::value& value) {
+  std::string text;
+  Pretty(text, value, 0);
+  out << text << "\n";
+}
+
+}  // namespace custody::cli

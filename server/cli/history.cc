@@ -1,0 +1,177 @@
+// custody verify, export and import: the history as a whole.
+
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "eventstore/event_format.h"
+#include "eventstore/event_store.h"
+#include "server/cli/cli.h"
+
+namespace custody::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+Result<std::unique_ptr<eventstore::EventStore>> OpenForReading(const std::string& db) {
+  return eventstore::EventStore::OpenReadOnly(db);
+}
+
+}  // namespace
+
+int RunVerify(const Args& args) {
+  std::string db;
+  po::options_description options("custody verify");
+  AddDbOption(options, &db);
+  po::variables_map values;
+  if (int code = Parse(args, "custody verify [--db PATH]", options, {}, values); code >= 0) {
+    return code;
+  }
+  auto store = OpenForReading(ResolveDb(db));
+  if (!store.ok()) return StorageFailure(store.status());
+  auto report = (*store)->Verify();
+  if (!report.ok()) return StorageFailure(report.status());
+  if (!report->ok) {
+    std::cout << "altered: first bad position " << report->first_bad_position.value_or(0) << ": "
+              << report->problem << " (" << report->events << " events checked)\n";
+    return kCheckFailed;
+  }
+  std::cout << "ok: " << report->events << " events checked; head position "
+            << report->head_position << ", hash " << report->head_hash << "\n";
+  return kDone;
+}
+
+int RunExport(const Args& args) {
+  std::string db, format = "ndjson", tenant;
+  po::options_description options("custody export");
+  AddDbOption(options, &db);
+  options.add_options()("format", po::value(&format)->value_name("ndjson|csv"),
+                        "output format (default ndjson)")(
+      "tenant", po::value(&tenant)->value_name("T"), "only this tenant's events");
+  po::variables_map values;
+  if (int code = Parse(args, "custody export [--db PATH] [--format ndjson|csv] [--tenant T]",
+                       options, {}, values);
+      code >= 0) {
+    return code;
+  }
+  if (format != "ndjson" && format != "csv") {
+    return Fail(kUsage, "--format must be ndjson or csv, not '" + format + "'");
+  }
+  auto store = OpenForReading(ResolveDb(db));
+  if (!store.ok()) return StorageFailure(store.status());
+
+  std::ios::sync_with_stdio(false);
+  if (format == "csv") std::cout << eventstore::EventCsvHeader();
+  eventstore::Filter filter;
+  filter.tenant = tenant;
+  const Status scanned = (*store)->Scan(filter, [&](const Event& event) {
+    std::cout << (format == "csv" ? eventstore::EventToCsvRow(event)
+                                  : eventstore::EventToJson(event) + "\n");
+    return bool(std::cout);
+  });
+  std::cout.flush();
+  if (!scanned.ok()) return StorageFailure(scanned);
+  if (!std::cout) return Fail(kStorage, "cannot write to standard output");
+  return kDone;
+}
+
+namespace {
+
+// Reads an NDJSON export line by line, giving each parsed event with its line number.
+// Returns a message naming the first bad line, or an empty string.
+std::string ReadExport(std::istream& in,
+                       const std::function<std::string(const Event&, std::size_t)>& take) {
+  std::string line;
+  std::size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    auto event = eventstore::EventFromJson(line);
+    if (!event.ok()) return "line " + std::to_string(number) + ": " + event.status().message();
+    if (std::string problem = take(*event, number); !problem.empty()) {
+      return "line " + std::to_string(number) + ": " + problem;
+    }
+  }
+  return in.bad() ? "cannot read the file" : "";
+}
+
+// First pass: the file must be a whole, unaltered chain from position 1.
+std::string CheckChain(std::istream& in, std::size_t* count) {
+  std::int64_t position = 0;
+  std::string previous = eventstore::kGenesisHash;
+  std::map<std::string, std::int64_t> versions;
+  return ReadExport(in, [&](const Event& event, std::size_t) -> std::string {
+    if (event.position != position + 1) {
+      return "position " + std::to_string(event.position) + " where " +
+             std::to_string(position + 1) + " was expected";
+    }
+    if (event.version != versions[event.stream] + 1) {
+      return "stream " + event.stream + " version " + std::to_string(event.version) + " where " +
+             std::to_string(versions[event.stream] + 1) + " was expected";
+    }
+    if (event.prev_hash != previous) return "prev_hash does not match the previous event's hash";
+    if (eventstore::ChainHash(previous, event) != event.hash) {
+      return "hash does not match the event's content (position " + std::to_string(event.position) +
+             ")";
+    }
+    position = event.position;
+    versions[event.stream] = event.version;
+    previous = event.hash;
+    ++*count;
+    return "";
+  });
+}
+
+}  // namespace
+
+int RunImport(const Args& args) {
+  std::string db, file;
+  po::options_description options("custody import");
+  AddDbOption(options, &db);
+  options.add_options()("file", po::value(&file)->required()->value_name("FILE"),
+                        "an NDJSON export (custody export)");
+  po::positional_options_description positionals;
+  positionals.add("file", 1);
+  po::variables_map values;
+  if (int code = Parse(args, "custody import [--db PATH] FILE", options, positionals, values);
+      code >= 0) {
+    return code;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(kUsage, "cannot open '" + file + "'");
+
+  // Check the whole file before writing anything, so a doctored line imports nothing.
+  std::size_t count = 0;
+  if (std::string problem = CheckChain(in, &count); !problem.empty()) {
+    return Fail(kCheckFailed, "import refused, nothing imported: " + problem);
+  }
+
+  auto store = eventstore::EventStore::Open(ResolveDb(db));
+  if (!store.ok()) return StorageFailure(store.status());
+  if ((*store)->HeadPosition() != 0) {
+    return Fail(kCheckFailed, "import needs an empty database; '" + ResolveDb(db) + "' holds " +
+                                  std::to_string((*store)->HeadPosition()) + " events");
+  }
+  in.clear();
+  in.seekg(0);
+  constexpr std::size_t kBatch = 20000;
+  std::vector<Event> batch;
+  Status imported;
+  const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) {
+    batch.push_back(event);
+    if (batch.size() == kBatch) {
+      imported = (*store)->Import(batch);
+      batch.clear();
+    }
+    return imported.ok() ? std::string() : imported.ToString();
+  });
+  if (problem.empty() && !batch.empty()) imported = (*store)->Import(batch);
+  if (!problem.empty()) return Fail(kStorage, "import stopped: " + problem);
+  if (!imported.ok()) return StorageFailure(imported);
+  std::cout << "imported " << count << " events; head position " << (*store)->HeadPosition()
+            << "\n";
+  return kDone;
+}
+
+}  // namespace custody::cli

@@ -1,0 +1,106 @@
+// custody replay: rebuilds state from the log, never writing to it, and prints it as JSON.
+// --trace first prints one JSON line per event with what it changed.
+
+#include <cctype>
+#include <charconv>
+#include <iostream>
+
+#include <boost/json/serialize.hpp>
+
+#include "eventstore/event_store.h"
+#include "projections/projections.h"
+#include "projections/render.h"
+#include "projections/trace.h"
+#include "server/cli/cli.h"
+
+namespace custody::cli {
+namespace {
+
+namespace po = boost::program_options;
+namespace json = boost::json;
+
+// --until is a position (digits) or an RFC 3339 time, resolved to the last position recorded
+// by then.
+Result<std::int64_t> ResolveUntil(const eventstore::EventStore& store, const std::string& until) {
+  std::int64_t position = 0;
+  const char* end = until.data() + until.size();
+  if (!until.empty() && std::from_chars(until.data(), end, position).ptr == end) {
+    if (position < 0) return Status::InvalidArgument("--until must not be negative");
+    return position;
+  }
+  if (const auto time = ParseTime(until)) return store.PositionAt(*time);
+  return Status::InvalidArgument("--until must be a position or an RFC 3339 time, not '" + until +
+                                 "'");
+}
+
+json::object TraceLine(const Event& event, const std::vector<std::string>& changes) {
+  json::array described;
+  for (const auto& change : changes) described.emplace_back(change);
+  return json::object{
+      {"position", event.position},     {"type", event.type},
+      {"tenant", event.tenant},         {"actor", event.actor},
+      {"subject", event.subject},       {"occurred_at", FormatTime(event.occurred_at)},
+      {"changes", std::move(described)}};
+}
+
+}  // namespace
+
+int RunReplay(const Args& args) {
+  std::string db, tenant, until;
+  bool trace = false;
+  po::options_description options("custody replay");
+  AddDbOption(options, &db);
+  options.add_options()("tenant", po::value(&tenant)->value_name("T"), "only this tenant")(
+      "until", po::value(&until)->value_name("POSITION|TIME"), "stop after this position or time")(
+      "trace", po::bool_switch(&trace), "print each event and what it changed");
+  po::variables_map values;
+  if (int code =
+          Parse(args, "custody replay [--db PATH] [--tenant T] [--until POSITION|TIME] [--trace]",
+                options, {}, values);
+      code >= 0) {
+    return code;
+  }
+  auto store = eventstore::EventStore::OpenReadOnly(ResolveDb(db));
+  if (!store.ok()) return StorageFailure(store.status());
+
+  eventstore::Filter filter;
+  filter.tenant = tenant;
+  if (!until.empty()) {
+    auto position = ResolveUntil(**store, until);
+    if (!position.ok()) {
+      return Fail(position.status().code() == Status::Code::kInvalidArgument ? kUsage : kStorage,
+                  position.status().message());
+    }
+    filter.until_position = *position;
+  }
+
+  projections::State state;
+  Status failure;
+  const Status scanned = (*store)->Scan(filter, [&](const Event& event) {
+    if (!trace) {
+      failure = projections::ApplyEvent(state, event);
+      return failure.ok();
+    }
+    const projections::TenantView before = state.tenants[event.tenant];
+    failure = projections::ApplyEvent(state, event);
+    if (failure.ok()) {
+      const auto changes = projections::DescribeChanges(before, state.tenants[event.tenant], event);
+      std::cout << json::serialize(TraceLine(event, changes)) << "\n";
+    }
+    return failure.ok();
+  });
+  if (!scanned.ok()) return StorageFailure(scanned);
+  if (!failure.ok()) return StorageFailure(failure);
+
+  json::object tenants;
+  for (const auto& [name, view] : state.tenants) {
+    tenants[name] = projections::RenderTenant(name, view, state.position);
+  }
+  if (!tenant.empty() && tenants.empty()) {
+    return Fail(kUsage, "no events for tenant '" + tenant + "'");
+  }
+  PrintPretty(std::cout, json::object{{"position", state.position}, {"tenants", tenants}});
+  return kDone;
+}
+
+}  // namespace custody::cli

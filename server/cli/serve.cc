@@ -1,0 +1,153 @@
+// custody serve and custody demo.
+
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "server/app.h"
+#include "server/cli/cli.h"
+#include "server/cli/demo_stories.h"
+#include "server/server.h"
+
+namespace custody::cli {
+namespace {
+
+namespace po = boost::program_options;
+
+// HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:0.
+bool ParseListen(const std::string& listen, server::ServerOptions& options) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned port = 0;
+  const char* begin = listen.data() + colon + 1;
+  const char* end = listen.data() + listen.size();
+  const auto parsed = std::from_chars(begin, end, port);
+  if (begin == end || parsed.ptr != end || port > 65535) return false;
+  options.host = host;
+  options.port = static_cast<std::uint16_t>(port);
+  return true;
+}
+
+void PrintDemoSummary(const DemoResult& result, std::ostream& out) {
+  if (result.recorded + result.refused == 0) {
+    out << "Demo already loaded: nothing appended.\n";
+  } else {
+    out << "Demo loaded: " << result.recorded << " commands recorded, " << result.refused
+        << " refused by the rules as the stories intend.\n";
+  }
+}
+
+// Writes a projection checkpoint every `period` until stopped, so a restart replays little.
+class Checkpointer {
+ public:
+  Checkpointer(projections::Projections& projections, std::chrono::seconds period)
+      : thread_([this, &projections, period] {
+          std::unique_lock lock(mutex_);
+          while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
+            lock.unlock();
+            if (Status saved = projections.Checkpoint(); !saved.ok()) {
+              spdlog::warn("projection checkpoint failed: {}", saved.ToString());
+            }
+            lock.lock();
+          }
+        }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int RunServe(const Args& args) {
+  std::string db, listen = "127.0.0.1:8080";
+  bool demo = false;
+  server::ServerOptions server_options;
+  po::options_description options("custody serve");
+  AddDbOption(options, &db);
+  options.add_options()("listen", po::value(&listen)->value_name("HOST:PORT"),
+                        "where to listen (default 127.0.0.1:8080; port 0 picks a free one)")(
+      "demo", po::bool_switch(&demo), "load the demo stories into an empty database, print tokens")(
+      "body-limit", po::value(&server_options.body_limit)->value_name("BYTES"),
+      "largest request body accepted (default 65536)")(
+      "max-connections", po::value(&server_options.max_connections)->value_name("N"),
+      "connections served at once (default 1024)");
+  po::variables_map values;
+  if (int code = Parse(args, "custody serve [--db PATH] [--listen HOST:PORT] [--demo]", options, {},
+                       values);
+      code >= 0) {
+    return code;
+  }
+  if (!ParseListen(listen, server_options)) {
+    return Fail(kUsage, "--listen must be HOST:PORT, not '" + listen + "'");
+  }
+
+  auto app = server::App::Open(ResolveDb(db));
+  if (!app.ok()) return StorageFailure(app.status());
+  if (demo) {
+    auto loaded = LoadDemo(**app);
+    if (!loaded.ok()) return StorageFailure(loaded.status());
+    PrintDemoSummary(*loaded, std::cout);
+  }
+  auto server = server::Server::Start(**app, server_options);
+  if (!server.ok()) return StorageFailure(server.status());
+  const std::string base_url =
+      "http://" + server_options.host + ":" + std::to_string((*server)->port());
+  std::cout << "custody is listening on " << base_url << " (database " << (*app)->path << ")\n";
+  if (demo) {
+    if (Status printed = PrintDemoTokens(**app, base_url, std::cout); !printed.ok()) {
+      return StorageFailure(printed);
+    }
+  }
+  std::cout << "Stop with Ctrl-C.\n" << std::flush;
+  {
+    Checkpointer checkpointer(*(*app)->projections, std::chrono::seconds(30));
+    (*server)->WaitForSignal();
+  }
+  std::cout << "custody stopped cleanly.\n";
+  return kDone;
+}
+
+int RunDemo(const Args& args) {
+  std::string db;
+  po::options_description options("custody demo");
+  AddDbOption(options, &db);
+  po::variables_map values;
+  if (int code = Parse(args, "custody demo [--db PATH]", options, {}, values); code >= 0) {
+    return code;
+  }
+  auto app = server::App::Open(ResolveDb(db));
+  if (!app.ok()) return StorageFailure(app.status());
+  auto loaded = LoadDemo(**app);
+  if (!loaded.ok()) return StorageFailure(loaded.status());
+  PrintDemoSummary(*loaded, std::cout);
+  if (loaded->recorded + loaded->refused > 0) {
+    if (Status printed = PrintDemoTokens(**app, "http://127.0.0.1:8080", std::cout);
+        !printed.ok()) {
+      return StorageFailure(printed);
+    }
+    std::cout << "(start the server with: custody serve --db " << (*app)->path << ")\n";
+  }
+  return kDone;
+}
+
+}  // namespace custody::cli

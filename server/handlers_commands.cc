@@ -1,0 +1,115 @@
+// POST /v1/tenants and POST /v1/tenants/{tenant}/commands: decode, execute, answer.
+
+#include <cctype>
+#include <string_view>
+
+#include "domain/command_codec.h"
+#include "server/event_json.h"
+#include "server/handlers.h"
+#include "server/problem.h"
+
+namespace custody::server {
+namespace {
+
+namespace json = boost::json;
+using projections::CommandReply;
+
+constexpr std::size_t kMaxUserAgent = 256;
+
+// application/json, with parameters such as "; charset=utf-8" allowed.
+bool IsJsonContentType(std::string_view value) {
+  value = value.substr(0, value.find(';'));
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  constexpr std::string_view kJson = "application/json";
+  if (value.size() != kJson.size()) return false;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(value[i])) != kJson[i]) return false;
+  }
+  return true;
+}
+
+// The user agent goes into every event for ever: printable ASCII only, and not too long.
+std::string CleanUserAgent(std::string_view agent) {
+  std::string out;
+  for (char c : agent.substr(0, kMaxUserAgent)) {
+    out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  }
+  return out;
+}
+
+Source SourceOf(const Request& request) {
+  return Source{request.peer_ip, CleanUserAgent(request.user_agent)};
+}
+
+Response DecodeProblem(const Call& call, const DecodeError& error) {
+  call.context.metrics.CountCommand("invalid");
+  json::object extensions;
+  if (!error.field.empty()) extensions["field"] = error.field;
+  return Problem(call.request, 400, error.code, error.message, std::move(extensions));
+}
+
+Response Answer(const Call& call, const Result<CommandReply>& result) {
+  Metrics& metrics = call.context.metrics;
+  if (!result.ok()) {
+    metrics.CountCommand("error");
+    return StorageProblem(call.request, result.status());
+  }
+  const CommandReply& reply = *result;
+  switch (reply.kind) {
+    case CommandReply::Kind::kRecorded:
+      metrics.CountCommand(reply.duplicate ? "duplicate" : "recorded");
+      return JsonResponse(reply.duplicate ? 200 : 201, CommandBody(reply.events, reply.position));
+    case CommandReply::Kind::kRejected: {
+      metrics.CountCommand(reply.duplicate ? "duplicate" : "rejected");
+      const Refusal refusal = reply.refusal.value_or(Refusal{});
+      json::object extensions{{"rule", refusal.rule}};
+      if (!refusal.member.empty()) extensions["member"] = refusal.member;
+      if (refusal.expected_step) extensions["expected_step"] = *refusal.expected_step;
+      extensions["events"] = EventsArray(reply.events);
+      extensions["position"] = reply.position;
+      return Problem(call.request, 409, "rule_violation", refusal.message, std::move(extensions));
+    }
+    case CommandReply::Kind::kVersionConflict:
+      metrics.CountCommand("conflict");
+      return Problem(call.request, 412, "version_conflict",
+                     "expected_version " + std::to_string(reply.expected_version) +
+                         " does not match the stream's version " +
+                         std::to_string(reply.actual_version),
+                     {{"expected", reply.expected_version}, {"actual", reply.actual_version}});
+    case CommandReply::Kind::kTenantNotFound:
+      metrics.CountCommand("not_found");
+      return Problem(call.request, 404, "not_found", "no such tenant: " + call.tenant);
+  }
+  return Problem(call.request, 500, "internal_error", "the server failed to answer");
+}
+
+std::optional<Response> CheckContentType(const Call& call) {
+  if (IsJsonContentType(call.request.content_type)) return std::nullopt;
+  call.context.metrics.CountCommand("invalid");
+  return Problem(call.request, 415, "unsupported_media_type",
+                 "the body must be sent with Content-Type: application/json");
+}
+
+}  // namespace
+
+Response HandleCreateTenant(const Call& call) {
+  if (auto refused = CheckContentType(call)) return *refused;
+  auto decoded = DecodeCreateTenant(call.request.body);
+  if (const auto* error = std::get_if<DecodeError>(&decoded)) return DecodeProblem(call, *error);
+  // The actor of a tenant's creation is the operator token's public id: unique and listed by
+  // `custody token list`, unlike its free-form name.
+  return Answer(call, call.context.app.commands->CreateTenant(
+                          std::get<DecodedCreateTenant>(decoded), call.principal->token_id,
+                          SourceOf(call.request)));
+}
+
+Response HandleCommand(const Call& call) {
+  if (auto refused = CheckContentType(call)) return *refused;
+  auto decoded = DecodeCommand(call.request.body);
+  if (const auto* error = std::get_if<DecodeError>(&decoded)) return DecodeProblem(call, *error);
+  return Answer(call, call.context.app.commands->Execute(
+                          call.tenant, std::get<DecodedCommand>(decoded), SourceOf(call.request)));
+}
+
+}  // namespace custody::server

@@ -1,0 +1,323 @@
+#include "server/http_session.h"
+
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "server/export_stream.h"
+#include "server/live_stream.h"
+#include "server/problem.h"
+
+namespace custody::server {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr auto kLingerTimeout = std::chrono::seconds(2);
+constexpr std::size_t kReadChunk = 4096;
+
+bool IsHttpError(beast::error_code error) {
+  return error.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+std::string Header(const http::request<http::string_body>& message, http::field field) {
+  const auto found = message.find(field);
+  return found == message.end() ? std::string() : std::string(found->value());
+}
+
+}  // namespace
+
+HttpSession::HttpSession(net::ip::tcp::socket socket, std::shared_ptr<SharedState> state)
+    : stream_(std::move(socket)), state_(std::move(state)) {
+  beast::error_code error;
+  const auto remote = stream_.socket().remote_endpoint(error);
+  if (!error) peer_ip_ = remote.address().to_string();
+}
+
+HttpSession::~HttpSession() {
+  if (counted_) state_->metrics.ConnectionClosed();
+  state_->Unregister(this);
+}
+
+void HttpSession::Start() {
+  state_->Register(shared_from_this());
+  state_->metrics.ConnectionOpened();
+  counted_ = true;
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->WaitForRequest(); });
+}
+
+void HttpSession::Refuse() {
+  net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    self->method_ = "-";
+    self->path_ = "-";
+    self->started_ = std::chrono::steady_clock::now();
+    self->SendAndClose(Problem("/", 503, "too_many_connections",
+                               "the server is at its connection limit; retry later"));
+  });
+}
+
+void HttpSession::Shutdown() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->phase_ == Phase::kIdle) return self->Close();
+    if (self->phase_ == Phase::kStreaming && self->stream_job_) self->stream_job_->Close();
+    // Reading, handling, writing: the answer goes out with Connection: close.
+  });
+}
+
+void HttpSession::ForceClose() {
+  net::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
+}
+
+void HttpSession::WaitForRequest() {
+  if (state_->stopping || phase_ == Phase::kClosed) return Close();
+  if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
+  phase_ = Phase::kIdle;
+  stream_.expires_after(state_->options.idle_timeout);
+  stream_.async_read_some(buffer_.prepare(kReadChunk),
+                          [self = shared_from_this()](beast::error_code error, std::size_t bytes) {
+                            if (error) return self->Close();  // closed, idle too long, or stopping
+                            self->buffer_.commit(bytes);
+                            self->ReadHeader();
+                          });
+}
+
+void HttpSession::ReadHeader() {
+  phase_ = Phase::kReading;
+  started_ = std::chrono::steady_clock::now();
+  method_ = "-";
+  path_ = "-";
+  route_ = "unmatched";
+  token_id_.clear();
+  parser_.emplace();
+  parser_->body_limit(state_->options.body_limit);
+  parser_->header_limit(static_cast<std::uint32_t>(state_->options.header_limit));
+  stream_.expires_after(state_->options.read_timeout);
+  http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code error, std::size_t) { self->OnHeader(error); });
+}
+
+void HttpSession::OnHeader(beast::error_code error) {
+  if (error) return OnReadError(error);
+  const auto& message = parser_->get();
+  method_ = std::string(message.method_string());
+  path_ = PathOf(std::string(message.target()));
+  if (!parser_->is_done() && beast::iequals(Header(message, http::field::expect), "100-continue")) {
+    // The client waits for this before sending its body.
+    return WriteRaw("HTTP/1.1 100 Continue\r\n\r\n", [self = shared_from_this()](auto error) {
+      if (error) return self->Close();
+      self->ReadBody();
+    });
+  }
+  ReadBody();
+}
+
+void HttpSession::ReadBody() {
+  http::async_read(stream_, buffer_, *parser_,
+                   [self = shared_from_this()](beast::error_code error, std::size_t) {
+                     self->OnRequest(error);
+                   });
+}
+
+void HttpSession::OnReadError(beast::error_code error) {
+  if (parser_ && parser_->is_header_done()) {
+    method_ = std::string(parser_->get().method_string());
+    path_ = PathOf(std::string(parser_->get().target()));
+    version_ = parser_->get().version();
+  }
+  if (error == http::error::body_limit) {
+    return SendAndClose(Problem(
+        path_, 413, "body_too_large",
+        "the body is over the limit of " + std::to_string(state_->options.body_limit) + " bytes"));
+  }
+  if (error == http::error::header_limit) {
+    return SendAndClose(Problem("/", 431, "headers_too_large",
+                                "the request header is over the limit of " +
+                                    std::to_string(state_->options.header_limit) + " bytes"));
+  }
+  if (IsHttpError(error) && error != http::error::end_of_stream &&
+      error != http::error::partial_message) {
+    return SendAndClose(Problem("/", 400, "invalid_request",
+                                "the request is not valid HTTP/1.1: " + error.message()));
+  }
+  Close();  // end of stream, timeout, reset: nobody to answer
+}
+
+void HttpSession::OnRequest(beast::error_code error) {
+  if (error) return OnReadError(error);
+  phase_ = Phase::kHandling;
+  Dispatch();
+}
+
+void HttpSession::Dispatch() {
+  http::request<http::string_body> message = parser_->release();
+  parser_.reset();
+  version_ = message.version();
+  keep_alive_ = message.keep_alive();
+  Request request;
+  request.method = method_;
+  request.target = std::string(message.target());
+  request.authorization = Header(message, http::field::authorization);
+  request.content_type = Header(message, http::field::content_type);
+  request.accept = Header(message, http::field::accept);
+  request.user_agent = Header(message, http::field::user_agent);
+  request.has_last_event_id = message.find("Last-Event-ID") != message.end();
+  if (request.has_last_event_id) request.last_event_id = std::string(message["Last-Event-ID"]);
+  request.body = std::move(message.body());
+  request.peer_ip = peer_ip_;
+  // Routing touches SQLite (tokens, queries, appends): never on an I/O thread.
+  net::post(state_->pool, [self = shared_from_this(), request = std::move(request)] {
+    Response response = Handle(request, self->state_->context);
+    net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+      self->Send(std::move(response));
+    });
+  });
+}
+
+void HttpSession::Send(Response response) {
+  if (phase_ == Phase::kClosed) return;
+  route_ = response.route;
+  token_id_ = response.token_id;
+  if (response.stream) return StartStream(std::move(response));
+  phase_ = Phase::kWriting;
+  const bool keep_alive = keep_alive_ && !state_->stopping;
+  auto message = std::make_shared<http::response<http::string_body>>(
+      static_cast<http::status>(response.status), version_);
+  message->set(http::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) message->set(name, value);
+  message->body() = std::move(response.body);
+  message->keep_alive(keep_alive);
+  message->prepare_payload();
+  const int status = response.status;
+  stream_.expires_after(kWriteTimeout);
+  http::async_write(stream_, *message,
+                    [self = shared_from_this(), message, keep_alive, status](
+                        beast::error_code error, std::size_t) {
+                      self->Log(status);
+                      self->OnWritten(error, keep_alive);
+                    });
+}
+
+void HttpSession::OnWritten(beast::error_code error, bool keep_alive) {
+  if (error) return Close();
+  if (!keep_alive) return Linger();
+  WaitForRequest();
+}
+
+void HttpSession::SendAndClose(Response response) {
+  keep_alive_ = false;
+  phase_ = Phase::kWriting;
+  Send(std::move(response));
+}
+
+void HttpSession::StartStream(Response response) {
+  phase_ = Phase::kStreaming;
+  // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
+  chunked_ = version_ >= 11;
+  http::response<http::empty_body> header(static_cast<http::status>(response.status), version_);
+  header.set(http::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) header.set(name, value);
+  if (chunked_) header.chunked(true);
+  header.keep_alive(chunked_ && keep_alive_ && !state_->stopping);
+  std::ostringstream bytes;
+  bytes << header.base();
+  const StreamPlan plan = *response.stream;
+  auto self = shared_from_this();
+  if (plan.kind == StreamPlan::Kind::kLive) {
+    stream_job_ = std::make_shared<LiveStream>(self, plan.filter);
+  } else {
+    stream_job_ = std::make_shared<ExportStream>(self, plan);
+  }
+  Log(response.status);
+  WriteRaw(bytes.str(), [self](beast::error_code error) {
+    if (error || !self->stream_job_) return self->Close();
+    self->stream_job_->Start();
+  });
+}
+
+void HttpSession::WriteChunk(std::string data, WriteDone done) {
+  if (data.empty()) {
+    return net::post(stream_.get_executor(), [done = std::move(done)] { done({}); });
+  }
+  if (!chunked_) return WriteRaw(std::move(data), std::move(done));
+  char size[20];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string framed = size;
+  framed.reserve(framed.size() + data.size() + 2);
+  framed += data;
+  framed += "\r\n";
+  WriteRaw(std::move(framed), std::move(done));
+}
+
+void HttpSession::WriteLastChunk(WriteDone done) {
+  if (!chunked_) {
+    return net::post(stream_.get_executor(), [done = std::move(done)] { done({}); });
+  }
+  WriteRaw("0\r\n\r\n", std::move(done));
+}
+
+void HttpSession::StreamEnded(bool reusable) {
+  stream_job_.reset();
+  if (reusable && chunked_ && keep_alive_ && !state_->stopping) return WaitForRequest();
+  Linger();
+}
+
+void HttpSession::WriteRaw(std::string bytes, WriteDone done) {
+  auto owned = std::make_shared<std::string>(std::move(bytes));
+  stream_.expires_after(kWriteTimeout);
+  net::async_write(
+      stream_, net::buffer(*owned),
+      [owned, done = std::move(done)](beast::error_code error, std::size_t) { done(error); });
+}
+
+void HttpSession::Log(int status) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  state_->metrics.ObserveRequest(route_, method_, status, seconds);
+  // No query string (it may carry names people consider private), never a token or a body.
+  spdlog::info("{} {} {} {:.1f}ms token={} peer={}", method_, path_, status, seconds * 1000,
+               token_id_.empty() ? "-" : token_id_, peer_ip_);
+}
+
+void HttpSession::Linger() {
+  // Half-close and read what the client still sends, so the answer is not lost to a reset
+  // when unread request bytes (a refused body) are still arriving.
+  if (phase_ == Phase::kClosed) return;
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  stream_.expires_after(kLingerTimeout);
+  Drain();
+}
+
+void HttpSession::Drain() {
+  stream_.async_read_some(net::buffer(drain_),
+                          [self = shared_from_this()](beast::error_code error, std::size_t) {
+                            if (error) return self->Close();
+                            self->Drain();
+                          });
+}
+
+void HttpSession::Close() {
+  if (phase_ == Phase::kClosed) return;
+  phase_ = Phase::kClosed;
+  if (stream_job_) {
+    auto job = std::move(stream_job_);
+    job->Close();
+  }
+  beast::error_code ignored;
+  stream_.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  stream_.close();
+}
+
+}  // namespace custody::server

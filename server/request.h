@@ -1,0 +1,55 @@
+#pragma once
+
+// The request and response of the pure handler layer: plain values, no socket, no Beast. The
+// session turns Beast messages into a Request and a Response back into bytes on the wire, so
+// handlers can be unit-tested and fuzzed without a network.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "eventstore/event_store.h"
+
+namespace custody::server {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query string, as received
+  std::string authorization;
+  std::string content_type;
+  std::string accept;
+  std::string user_agent;
+  std::string last_event_id;
+  bool has_last_event_id = false;
+  std::string body;
+  std::string peer_ip;  // the remote address of the connection
+};
+
+// What a streaming response sends after its header, instead of a body.
+struct StreamPlan {
+  enum class Kind { kNdjson, kCsv, kLive };
+  Kind kind = Kind::kNdjson;
+  // The events to send; after_position is the cursor to start after. Export plans carry an
+  // until_position (the head when the request arrived) so they end.
+  eventstore::Filter filter;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra header fields
+  std::shared_ptr<StreamPlan> stream;  // set: a chunked stream follows the header
+
+  // For the access log and the metrics, not sent.
+  std::string route = "unmatched";  // the route pattern, e.g. /v1/tenants/{tenant}/marketo
+  std::string token_id;             // the authenticated token's public id, if any
+};
+
+// The path of a target, without its query string.
+inline std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
+
+}  // namespace custody::server

@@ -1,0 +1,203 @@
+#include "server/router.h"
+
+#include <exception>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "server/handlers.h"
+#include "server/problem.h"
+
+namespace custody::server {
+namespace {
+
+enum class RouteId {
+  kHealth,
+  kMetrics,
+  kIntegrity,
+  kEvents,
+  kLive,
+  kCreateTenant,
+  kCommands,
+  kMarketo,
+  kCustody,
+  kRemovalCheck,
+  kOnboardingList,
+  kFunnel,
+  kOnboardingMember,
+};
+
+struct Route {
+  RouteId id;
+  std::string_view method;
+  std::string_view pattern;
+  std::optional<Action> action;  // nullopt: no token needed
+};
+
+// First match wins: the literal /onboarding/funnel comes before /onboarding/{member}.
+constexpr Route kRoutes[] = {
+    {RouteId::kHealth, "GET", "/healthz", std::nullopt},
+    {RouteId::kMetrics, "GET", "/metrics", std::nullopt},
+    {RouteId::kIntegrity, "GET", "/v1/integrity", Action::kHistory},
+    {RouteId::kEvents, "GET", "/v1/events", Action::kHistory},
+    {RouteId::kLive, "GET", "/v1/events/live", Action::kHistory},
+    {RouteId::kCreateTenant, "POST", "/v1/tenants", Action::kCreateTenant},
+    {RouteId::kCommands, "POST", "/v1/tenants/{tenant}/commands", Action::kCommand},
+    {RouteId::kMarketo, "GET", "/v1/tenants/{tenant}/marketo", Action::kStateQuery},
+    {RouteId::kCustody, "GET", "/v1/tenants/{tenant}/marketo/custody", Action::kStateQuery},
+    {RouteId::kRemovalCheck, "GET", "/v1/tenants/{tenant}/members/{member}/removal-check",
+     Action::kStateQuery},
+    {RouteId::kOnboardingList, "GET", "/v1/tenants/{tenant}/onboarding", Action::kStateQuery},
+    {RouteId::kFunnel, "GET", "/v1/tenants/{tenant}/onboarding/funnel", Action::kStateQuery},
+    {RouteId::kOnboardingMember, "GET", "/v1/tenants/{tenant}/onboarding/{member}",
+     Action::kStateQuery},
+};
+
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> segments;
+  if (path.empty() || path.front() != '/') return segments;
+  path.remove_prefix(1);
+  while (true) {
+    const std::size_t slash = path.find('/');
+    segments.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
+  }
+  return segments;
+}
+
+// Matches decoded path segments against a pattern, filling {tenant} and {member}.
+bool Matches(std::string_view pattern, const std::vector<std::string>& segments,
+             std::string* tenant, std::string* member) {
+  const std::vector<std::string_view> parts = Split(pattern);
+  if (parts.size() != segments.size()) return false;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i] == "{tenant}" || parts[i] == "{member}") {
+      if (segments[i].empty()) return false;
+      *(parts[i] == "{tenant}" ? tenant : member) = segments[i];
+    } else if (parts[i] != segments[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Response Dispatch(RouteId id, const Call& call) {
+  switch (id) {
+    case RouteId::kHealth:
+      return HandleHealth(call);
+    case RouteId::kMetrics:
+      return HandleMetrics(call);
+    case RouteId::kIntegrity:
+      return HandleIntegrity(call);
+    case RouteId::kEvents:
+      return HandleHistory(call);
+    case RouteId::kLive:
+      return HandleLive(call);
+    case RouteId::kCreateTenant:
+      return HandleCreateTenant(call);
+    case RouteId::kCommands:
+      return HandleCommand(call);
+    case RouteId::kMarketo:
+      return HandleStateQuery(call, StateQuery::kMarketo);
+    case RouteId::kCustody:
+      return HandleStateQuery(call, StateQuery::kCustody);
+    case RouteId::kRemovalCheck:
+      return HandleStateQuery(call, StateQuery::kRemovalCheck);
+    case RouteId::kOnboardingList:
+      return HandleStateQuery(call, StateQuery::kOnboardingList);
+    case RouteId::kFunnel:
+      return HandleStateQuery(call, StateQuery::kFunnel);
+    case RouteId::kOnboardingMember:
+      return HandleStateQuery(call, StateQuery::kMember);
+  }
+  return Problem(call.request, 404, "not_found", "no such route");
+}
+
+Response Unauthenticated(const Request& request) {
+  Response response = Problem(request, 401, "unauthenticated",
+                              "a live bearer token is required: Authorization: Bearer TOKEN");
+  response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"custody\"");
+  return response;
+}
+
+// Everything after the route and method are known: token, role, tenant, query, handler.
+Response Authorized(const Route& route, const Request& request, Context& context,
+                    std::string tenant, std::string member, Principal* principal) {
+  if (route.action) {
+    auto found = Authenticate(*context.app.tokens, request.authorization);
+    if (!found.ok()) return StorageProblem(request, found.status());
+    if (!found->has_value()) return Unauthenticated(request);
+    *principal = **found;
+    if (!RoleAllows(*principal, *route.action)) {
+      return Problem(request, 403, "forbidden", "this token's role may not use this route");
+    }
+    if (!tenant.empty() && !TenantAllowed(*principal, tenant)) {
+      return Problem(request, 403, "forbidden", "this token may not access this tenant");
+    }
+  }
+  Params params;
+  const std::size_t question = request.target.find('?');
+  if (question != std::string::npos) {
+    auto parsed = ParseQuery(std::string_view(request.target).substr(question + 1));
+    if (auto* error = std::get_if<ParamError>(&parsed)) {
+      return Problem(request, 400, "invalid_field", error->message, {{"field", error->field}});
+    }
+    params = std::move(std::get<Params>(parsed));
+  }
+  const Call call{request,           context,           route.action ? principal : nullptr,
+                  std::move(tenant), std::move(member), std::move(params)};
+  return Dispatch(route.id, call);
+}
+
+Response RouteRequest(const Request& request, Context& context) {
+  const std::string path = PathOf(request.target);
+  std::vector<std::string> segments;
+  for (std::string_view raw : Split(path)) {
+    auto decoded = PercentDecode(raw, false);
+    if (!decoded) return Problem(request, 404, "not_found", "no such route");
+    segments.push_back(std::move(*decoded));
+  }
+  std::string allow;
+  for (const Route& route : kRoutes) {
+    std::string tenant, member;
+    if (!Matches(route.pattern, segments, &tenant, &member)) continue;
+    if (route.method != request.method) {
+      if (allow.find(route.method) == std::string::npos) {
+        allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+      }
+      continue;
+    }
+    Principal principal;
+    Response response =
+        Authorized(route, request, context, std::move(tenant), std::move(member), &principal);
+    response.route = route.pattern;
+    response.token_id = principal.token_id;
+    return response;
+  }
+  if (!allow.empty()) {
+    Response response = Problem(request, 405, "method_not_allowed",
+                                request.method + " is not allowed here; use " + allow);
+    response.headers.emplace_back("Allow", allow);
+    return response;
+  }
+  return Problem(request, 404, "not_found", "no such route: " + path);
+}
+
+}  // namespace
+
+Response Handle(const Request& request, Context& context) {
+  try {
+    return RouteRequest(request, context);
+  } catch (const std::exception& e) {
+    spdlog::error("unexpected error answering {} {}: {}", request.method, PathOf(request.target),
+                  e.what());
+  } catch (...) {
+    spdlog::error("unexpected error answering {} {}", request.method, PathOf(request.target));
+  }
+  return Problem(request, 500, "internal_error", "the server failed to answer");
+}
+
+}  // namespace custody::server

@@ -1,0 +1,22 @@
+#pragma once
+
+// The pure request → response layer: routing, authentication, roles and tenants, parameter
+// validation, then one handler. Never touches a socket; blocking (SQLite) work happens here,
+// so the session calls it on a worker thread.
+
+#include "server/app.h"
+#include "server/metrics.h"
+#include "server/request.h"
+
+namespace custody::server {
+
+// What handlers may use. Outlives every request.
+struct Context {
+  App& app;
+  Metrics& metrics;
+};
+
+// Answers one request. Never throws: an unexpected exception becomes a 500 problem.
+Response Handle(const Request& request, Context& context);
+
+}  // namespace custody::server

@@ -1,0 +1,145 @@
+// Running the server: metrics, connection limits, timeouts and a graceful stop.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "tests/server/fixture.h"
+
+namespace custody::servertest {
+namespace {
+
+// The value of one sample line of the exposition ("name{labels}" exactly); -1 when absent.
+double Sample(const std::string& exposition, const std::string& series) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return -1;
+}
+
+class Operations : public ServerTest {
+ protected:
+  std::string Metrics() {
+    const HttpResponse answer = Get("/metrics", "");
+    EXPECT_EQ(answer.status, 200);
+    EXPECT_EQ(answer.Header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    return answer.body;
+  }
+};
+
+TEST_F(Operations, MetricsMoveWithRequestsCommandsAndAppends) {
+  const std::string health =
+      "custody_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"}";
+  const std::string before = Metrics();
+  const double health_before = std::max(0.0, Sample(before, health));
+  SeedAcme();
+  Get("/healthz", "");
+  Get("/healthz", "");
+  ASSERT_EQ(Act("disconnect_marketo", "bob").status, 409);  // bob never connected
+  const std::string after = Metrics();
+  EXPECT_EQ(Sample(after, health), health_before + 2);
+  EXPECT_EQ(Sample(after, "custody_commands_total{outcome=\"rejected\"}"), 1);
+  EXPECT_EQ(Sample(after, "custody_commands_total{outcome=\"recorded\"}"), 3);
+  EXPECT_EQ(Sample(after, "custody_events_appended_total"), Head());
+  EXPECT_GE(Sample(after, "custody_append_batch_events_count"), 4);
+  EXPECT_EQ(Sample(after,
+                   "custody_http_requests_total{route=\"/v1/tenants/{tenant}/commands\","
+                   "method=\"POST\",status=\"201\"}"),
+            2);
+  EXPECT_GE(Sample(after,
+                   "custody_http_request_duration_seconds_count{route=\"/v1/tenants/{tenant}/"
+                   "commands\"}"),
+            3);
+  EXPECT_GT(Sample(after, "custody_database_size_bytes"), 0);
+  EXPECT_GE(Sample(after, "custody_http_connections_open"), 1);
+  EXPECT_NE(after.find("# TYPE custody_http_request_duration_seconds histogram"),
+            std::string::npos);
+}
+
+TEST_F(Operations, ConnectionsBeyondTheCapAreRefusedWith503) {
+  StopServer();
+  server::ServerOptions options;
+  options.max_connections = 1;
+  StartServer(options);
+  Connection first(port_);
+  ASSERT_EQ(first.Request("GET", "/healthz").status, 200);
+  const HttpResponse refused = Send(port_, "GET", "/healthz");
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_EQ(refused.Code(), "too_many_connections");
+  EXPECT_EQ(first.Request("GET", "/healthz").status, 200);
+}
+
+TEST_F(Operations, IdleKeepAliveConnectionsAreClosed) {
+  StopServer();
+  server::ServerOptions options;
+  options.idle_timeout = std::chrono::seconds(1);
+  StartServer(options);
+  Connection connection(port_);
+  ASSERT_EQ(connection.Request("GET", "/healthz").status, 200);
+  EXPECT_TRUE(connection.ClosedByPeer(std::chrono::seconds(5)));
+}
+
+TEST_F(Operations, ARequestNotSentInTimeIsDropped) {
+  StopServer();
+  server::ServerOptions options;
+  options.read_timeout = std::chrono::seconds(1);
+  StartServer(options);
+  Connection connection(port_);
+  ASSERT_TRUE(connection.WriteRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n"));  // never ends
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(connection.ClosedByPeer(std::chrono::seconds(5)));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+}
+
+TEST_F(Operations, StopEndsLiveTails) {
+  SseClient live(port_, "/v1/events/live", reviewer_all_);
+  ASSERT_EQ(live.status(), 200);
+  const auto started = std::chrono::steady_clock::now();
+  StopServer();
+  EXPECT_TRUE(live.Ended(std::chrono::seconds(2)));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+}
+
+TEST_F(Operations, StopFinishesRequestsInFlightAndEveryAcknowledgedCommandIsKept) {
+  SeedAcme();
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::int64_t>> acknowledged;  // member, position
+  std::atomic<int> answered{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 6; ++c) {
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < 200; ++i) {
+        const std::string member = "m" + std::to_string(c) + "x" + std::to_string(i);
+        const HttpResponse answer = Invite("acme", "alice", member, "user");
+        if (answer.status == 0) return;  // the server is gone
+        ++answered;
+        if (answer.status != 201) continue;
+        std::lock_guard lock(mutex);
+        acknowledged.emplace_back(member, answer.Json().at("position").to_number<std::int64_t>());
+      }
+    });
+  }
+  while (answered < 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  StopServer();
+  for (std::thread& client : clients) client.join();
+  ASSERT_FALSE(acknowledged.empty());
+
+  app_.reset();
+  OpenApp();
+  for (const auto& [member, position] : acknowledged) {
+    eventstore::Filter filter;
+    filter.subject = member;
+    auto page = app_->store->Query(filter, 10);
+    ASSERT_TRUE(page.ok());
+    ASSERT_EQ(page->events.size(), 1u) << member;
+    EXPECT_EQ(page->events[0].position, position);
+  }
+}
+
+}  // namespace
+}  // namespace custody::servertest
