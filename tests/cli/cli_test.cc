@@ -1,0 +1,246 @@
+// The `custody` binary, run as a user would: output, files and exit codes.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <boost/json/parse.hpp>
+
+#include "tests/support/temp_dir.h"
+
+namespace custody::testing {
+namespace {
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  // Runs `custody <args>` in the temporary folder; `args` is shell syntax, `environment` is
+  // put before the command (e.g. "CUSTODY_DB=x.db").
+  Outcome Custody(const std::string& args, const std::string& environment = "") {
+    const std::string out = dir_.File("stdout"), err = dir_.File("stderr");
+    const std::string command = "cd " + dir_.path().string() + " && " + environment + " " +
+                                CUSTODY_BINARY + " " + args + " >" + out + " 2>" + err;
+    const int status = std::system(command.c_str());
+    Outcome run;
+    run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    run.out = Slurp(out);
+    run.err = Slurp(err);
+    return run;
+  }
+
+  std::string db() const { return dir_.File("custody.db"); }
+
+  TempDir dir_;
+};
+
+int CountLines(const std::string& text) {
+  return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+}
+
+TEST_F(Cli, UsageErrorsExitTwo) {
+  EXPECT_EQ(Custody("").code, 2);
+  EXPECT_EQ(Custody("frobnicate").code, 2);
+  const Outcome bad_option = Custody("verify --no-such-option");
+  EXPECT_EQ(bad_option.code, 2);
+  EXPECT_NE(bad_option.err.find("no-such-option"), std::string::npos);
+  EXPECT_EQ(Custody("export --format xml --db " + db()).code, 2);
+  EXPECT_EQ(Custody("token add --db " + db()).code, 2);  // no --role
+  EXPECT_EQ(Custody("token add --role king --db " + db()).code, 2);
+  EXPECT_EQ(Custody("serve --listen nowhere --db " + db()).code, 2);
+}
+
+TEST_F(Cli, EverySubcommandHasHelp) {
+  for (const char* command : {"serve", "demo", "replay", "verify", "export", "import", "token"}) {
+    const Outcome help = Custody(std::string(command) + " --help");
+    EXPECT_EQ(help.code, 0) << command;
+    EXPECT_NE(help.out.find("usage: custody " + std::string(command)), std::string::npos)
+        << help.out;
+  }
+}
+
+TEST_F(Cli, DbDefaultsToTheEnvironmentThenTheCurrentFolder) {
+  ASSERT_EQ(Custody("demo").code, 0);
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("custody.db")));
+  const Outcome from_env = Custody("demo", "CUSTODY_DB=" + dir_.File("other.db"));
+  EXPECT_EQ(from_env.code, 0) << from_env.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.File("other.db")));
+}
+
+TEST_F(Cli, DemoLoadsTheStoriesOnceAndPrintsTokens) {
+  const Outcome first = Custody("demo --db " + db());
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.out.find("Demo loaded"), std::string::npos);
+  EXPECT_NE(first.out.find("cst_"), std::string::npos);  // a token was printed
+  const Outcome exported = Custody("export --db " + db());
+  const int events = CountLines(exported.out);
+  EXPECT_GT(events, 60);
+
+  const Outcome second = Custody("demo --db " + db());
+  EXPECT_EQ(second.code, 0);
+  EXPECT_NE(second.out.find("already loaded"), std::string::npos);
+  EXPECT_EQ(CountLines(Custody("export --db " + db()).out), events);
+}
+
+TEST_F(Cli, ReplayRebuildsTheDemoState) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const Outcome replay = Custody("replay --tenant acme --db " + db());
+  ASSERT_EQ(replay.code, 0) << replay.err;
+  const auto state = boost::json::parse(replay.out);
+  const auto& acme = state.at("tenants").at("acme");
+  EXPECT_EQ(acme.at("marketo").at("owner").at("member"), "bob");
+  EXPECT_EQ(acme.at("custody").as_array().size(), 2u);
+  EXPECT_EQ(acme.at("custody").at(0).at("owner"), "alice");
+
+  const Outcome globex = Custody("replay --tenant globex --db " + db());
+  EXPECT_EQ(boost::json::parse(globex.out).at("tenants").at("globex").at("marketo").at("state"),
+            "disconnected");
+}
+
+TEST_F(Cli, ReplayTraceNamesEachChangeAndUntilStopsEarly) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const Outcome trace = Custody("replay --trace --tenant acme --db " + db());
+  ASSERT_EQ(trace.code, 0) << trace.err;
+  EXPECT_NE(trace.out.find("owner: none → alice"), std::string::npos);
+  EXPECT_NE(trace.out.find("owner: alice → bob"), std::string::npos);
+  EXPECT_NE(trace.out.find("access: - bob"), std::string::npos);
+
+  // Before alice's disconnection (found in the trace), alice still owns it.
+  std::istringstream lines(trace.out);
+  std::string line;
+  std::int64_t transferred_at = 0;
+  while (std::getline(lines, line) && line.rfind("{\"position\"", 0) == 0) {
+    const auto event = boost::json::parse(line);
+    if (event.at("type") == "marketo.ownership_transferred") {
+      transferred_at = event.at("position").as_int64();
+    }
+  }
+  ASSERT_GT(transferred_at, 0);
+  const Outcome before = Custody("replay --tenant acme --until " +
+                                 std::to_string(transferred_at - 2) + " --db " + db());
+  ASSERT_EQ(before.code, 0) << before.err;
+  EXPECT_EQ(boost::json::parse(before.out)
+                .at("tenants")
+                .at("acme")
+                .at("marketo")
+                .at("owner")
+                .at("member"),
+            "alice");
+  EXPECT_EQ(Custody("replay --until yesterday --db " + db()).code, 2);
+}
+
+TEST_F(Cli, ReplayNeverWritesToTheFile) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const std::string before = Slurp(db());
+  ASSERT_EQ(Custody("replay --db " + db()).code, 0);
+  ASSERT_EQ(Custody("verify --db " + db()).code, 0);
+  ASSERT_EQ(Custody("export --db " + db()).code, 0);
+  EXPECT_EQ(Slurp(db()), before);
+}
+
+TEST_F(Cli, VerifyReportsTheHeadOrTheFirstBadPosition) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const Outcome ok = Custody("verify --db " + db());
+  EXPECT_EQ(ok.code, 0);
+  EXPECT_NE(ok.out.find("events checked"), std::string::npos);
+  EXPECT_NE(ok.out.find("hash "), std::string::npos);
+
+  // Doctor one payload behind custody's back, with its guards dropped.
+  const std::string sql =
+      "sqlite3 " + db() +
+      " \"SELECT name FROM sqlite_master WHERE type='trigger'\" | while read t; "
+      "do sqlite3 " +
+      db() + " \"DROP TRIGGER $t\"; done; sqlite3 " + db() +
+      " \"UPDATE events SET actor='mallory' WHERE position=5\"";
+  ASSERT_EQ(std::system(sql.c_str()), 0);
+  const Outcome bad = Custody("verify --db " + db());
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.out.find("first bad position 5"), std::string::npos) << bad.out;
+}
+
+TEST_F(Cli, ExportImportRoundTripVerifies) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const Outcome exported = Custody("export --db " + db());
+  ASSERT_EQ(exported.code, 0);
+  std::ofstream(dir_.File("history.ndjson")) << exported.out;
+  const Outcome imported =
+      Custody("import --db " + dir_.File("copy.db") + " " + dir_.File("history.ndjson"));
+  ASSERT_EQ(imported.code, 0) << imported.err;
+  EXPECT_EQ(Custody("verify --db " + dir_.File("copy.db")).out, Custody("verify --db " + db()).out);
+  EXPECT_EQ(Custody("export --db " + dir_.File("copy.db")).out, Slurp(dir_.File("history.ndjson")));
+
+  // Importing into a database that already holds events is refused.
+  EXPECT_EQ(Custody("import --db " + dir_.File("copy.db") + " " + dir_.File("history.ndjson")).code,
+            1);
+}
+
+TEST_F(Cli, DoctoredImportIsRefusedWholeNamingTheLine) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  std::string history = Custody("export --db " + db()).out;
+  const auto at = history.find("\"actor\":\"bob\"");
+  ASSERT_NE(at, std::string::npos);
+  const int line = CountLines(history.substr(0, at)) + 1;
+  history.replace(at, 13, "\"actor\":\"eve\"");
+  std::ofstream(dir_.File("doctored.ndjson")) << history;
+
+  const Outcome refused =
+      Custody("import --db " + dir_.File("copy.db") + " " + dir_.File("doctored.ndjson"));
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("line " + std::to_string(line)), std::string::npos) << refused.err;
+  EXPECT_EQ(Custody("export --db " + dir_.File("copy.db")).out, "");
+}
+
+TEST_F(Cli, CsvExportHasAHeaderAndOneRowPerEvent) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const Outcome csv = Custody("export --format csv --tenant globex --db " + db());
+  ASSERT_EQ(csv.code, 0);
+  EXPECT_EQ(csv.out.rfind("position,id,stream,version,type", 0), 0u);
+  const Outcome ndjson = Custody("export --tenant globex --db " + db());
+  EXPECT_EQ(CountLines(csv.out), CountLines(ndjson.out) + 1);
+  EXPECT_EQ(ndjson.out.find("acme/"), std::string::npos);
+}
+
+TEST_F(Cli, TokensArePrintedOnceListedWithoutSecretsAndRevocable) {
+  const Outcome added =
+      Custody("token add --role reviewer --tenant acme --name audit --db " + db());
+  ASSERT_EQ(added.code, 0) << added.err;
+  const auto secret_at = added.out.find("cst_");
+  ASSERT_NE(secret_at, std::string::npos);
+  const std::string secret =
+      added.out.substr(secret_at, added.out.find('\n', secret_at) - secret_at);
+  const std::string id = added.out.substr(6, added.out.find(' ', 6) - 6);  // "token <id> (..."
+
+  const Outcome listed = Custody("token list --db " + db());
+  EXPECT_EQ(listed.code, 0);
+  EXPECT_NE(listed.out.find(id), std::string::npos);
+  EXPECT_NE(listed.out.find("reviewer"), std::string::npos);
+  EXPECT_EQ(listed.out.find(secret), std::string::npos);
+  EXPECT_EQ(Slurp(db()).find(secret), std::string::npos);
+
+  EXPECT_EQ(Custody("token revoke " + id + " --db " + db()).code, 0);
+  EXPECT_EQ(Custody("token revoke tok_nope --db " + db()).code, 2);
+  EXPECT_NE(Custody("token list --db " + db()).out.find("Z\n"), std::string::npos);  // revoked at
+}
+
+TEST_F(Cli, NotACustodyDatabaseIsAStorageError) {
+  std::ofstream(dir_.File("junk.db")) << "this is not a database, just text long enough to matter";
+  const Outcome verify = Custody("verify --db " + dir_.File("junk.db"));
+  EXPECT_EQ(verify.code, 3);
+  EXPECT_FALSE(verify.err.empty());
+}
+
+}  // namespace
+}  // namespace custody::testing
