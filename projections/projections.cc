@@ -105,9 +105,16 @@ void Projections::OnCommit(const std::vector<Event>& events) {
   std::unique_lock lock(mutex_);
   for (const Event& event : events) {
     if (event.position <= state_.position) continue;  // already applied during catch-up
+    // Every committed event decodes: the command service encodes them and import checks
+    // them, so a failure here is a bug, kept visible through failure().
     Status applied = ApplyEvent(state_, event);
     if (!applied.ok() && failure_.ok()) failure_ = applied;
   }
+}
+
+Status Projections::failure() const {
+  std::shared_lock lock(mutex_);
+  return failure_;
 }
 
 std::optional<TenantView> Projections::Tenant(const std::string& tenant) const {

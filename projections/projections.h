@@ -66,6 +66,9 @@ class Projections {
   // Writes a snapshot at the current position, if it moved since the last one.
   Status Checkpoint();
 
+  // The first committed event that could not be applied, if any (ok otherwise).
+  Status failure() const;
+
   // How many events Open replayed after the snapshot it loaded (all of them without one).
   std::int64_t replayed_on_open() const { return replayed_on_open_; }
 

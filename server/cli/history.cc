@@ -4,6 +4,7 @@
 #include <iostream>
 #include <map>
 
+#include "domain/events.h"
 #include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
 #include "server/cli/cli.h"
@@ -111,6 +112,8 @@ std::string CheckChain(std::istream& in, std::size_t* count) {
              std::to_string(versions[event.stream] + 1) + " was expected";
     }
     if (event.prev_hash != previous) return "prev_hash does not match the previous event's hash";
+    // A well-chained event this version cannot read would stop the projections on start.
+    if (auto payload = events::DecodeEvent(event); !payload.ok()) return payload.status().message();
     if (eventstore::ChainHash(previous, event) != event.hash) {
       return "hash does not match the event's content (position " + std::to_string(event.position) +
              ")";

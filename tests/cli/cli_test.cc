@@ -8,6 +8,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "eventstore/event_format.h"
 #include "tests/support/temp_dir.h"
 
 namespace custody::testing {
@@ -201,6 +202,30 @@ TEST_F(Cli, DoctoredImportIsRefusedWholeNamingTheLine) {
   EXPECT_EQ(refused.code, 1);
   EXPECT_NE(refused.err.find("line " + std::to_string(line)), std::string::npos) << refused.err;
   EXPECT_EQ(Custody("export --db " + dir_.File("copy.db")).out, "");
+}
+
+TEST_F(Cli, ImportRefusesAWellChainedEventOfAnUnknownType) {
+  // A first event of a type custody does not know, hashed correctly: only the domain check
+  // can refuse it.
+  Event event;
+  event.position = 1;
+  event.id = "01a1fdca-0000-7000-8000-000000000001";
+  event.stream = "acme/instance";
+  event.version = 1;
+  event.type = "marketo.teleported";
+  event.tenant = "acme";
+  event.actor = "alice";
+  event.subject = "alice";
+  event.occurred_at = event.recorded_at = 1795255200000;
+  event.data = R"({"admin":"alice"})";
+  event.prev_hash = eventstore::kGenesisHash;
+  event.hash = eventstore::ChainHash(event.prev_hash, event);
+  std::ofstream(dir_.File("fake.ndjson")) << eventstore::EventToJson(event) << "\n";
+
+  const Outcome refused = Custody("import --db " + db() + " " + dir_.File("fake.ndjson"));
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("line 1"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("marketo.teleported"), std::string::npos) << refused.err;
 }
 
 TEST_F(Cli, CsvExportHasAHeaderAndOneRowPerEvent) {

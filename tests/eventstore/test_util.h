@@ -17,30 +17,11 @@
 
 #include "domain/event.h"
 #include "eventstore/event_store.h"
+#include "tests/support/temp_dir.h"
 
 namespace custody::eventstore::testing {
 
-// A new folder under the system's temporary directory, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "custody-es-XXXXXX").string();
-    const char* made = mkdtemp(pattern.data());
-    EXPECT_NE(made, nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using ::custody::testing::TempDir;
 
 inline Event MakeEvent(const std::string& type, const std::string& actor,
                        const std::string& data = "{}") {
