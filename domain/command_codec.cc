@@ -7,6 +7,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "domain/strict_json.h"
+
 namespace custody {
 namespace {
 
@@ -16,6 +18,12 @@ constexpr std::size_t kMaxKeyLength = 128;
 
 DecodeError Invalid(const std::string& field, std::string message) {
   return DecodeError{"invalid_field", field, std::move(message)};
+}
+
+// Control characters (NUL included) have no place in a key that is stored, logged and served.
+bool HasControlCharacter(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 // Finds a key that names a password, at any depth: such a body is refused whole.
@@ -145,8 +153,9 @@ CommandOptions ReadOptions(Fields& fields) {
   CommandOptions options;
   for (const char* name : {"command_id", "correlation_id"}) {
     auto value = fields.String(name, false);
-    if (value && (value->empty() || value->size() > kMaxKeyLength)) {
-      fields.Fail(name, std::string("'") + name + "' must be 1 to 128 characters");
+    if (value && (value->empty() || value->size() > kMaxKeyLength || HasControlCharacter(*value))) {
+      fields.Fail(name,
+                  std::string("'") + name + "' must be 1 to 128 characters, no control characters");
     }
     (std::string_view(name) == "command_id" ? options.command_id : options.correlation_id) =
         value.value_or("");
@@ -232,7 +241,18 @@ std::variant<json::object, DecodeError> ParseObject(std::string_view body) {
   boost::system::error_code error;
   json::parse_options limits;
   limits.max_depth = 32;
-  json::value value = json::parse(body, error, {}, limits);
+  // A key given twice is refused: which copy a reader keeps is anyone's guess.
+  std::optional<std::string> duplicate;
+  json::value value = ParseStrictJson(body, limits, error, &duplicate);
+  if (duplicate) {
+    // Secrets first all the same: read the body leniently for them.
+    boost::system::error_code ignored;
+    if (auto secret = FindSecret(json::parse(body, ignored, {}, limits))) {
+      return DecodeError{"secret_not_allowed", *secret,
+                         "'" + *secret + "': custody never records a password or other secret"};
+    }
+    return Invalid(*duplicate, "'" + *duplicate + "' is given more than once");
+  }
   if (error)
     return DecodeError{"invalid_json", "", "the body is not valid JSON: " + error.message()};
   if (!value.is_object()) return DecodeError{"invalid_json", "", "the body must be a JSON object"};

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -141,8 +142,12 @@ Result<Payload> DecodeData(const std::string& type, const std::string& data, int
   if (format != kEventFormat) {
     return Status::NotSupported("event format " + std::to_string(format) + " is not known");
   }
+  // Parsed into a buffer on the stack: replay decodes every event, and the payload copies
+  // what it keeps, so the parsed tree need not touch the heap.
+  unsigned char buffer[4096];
+  boost::json::monotonic_resource resource(buffer, sizeof buffer);
   boost::system::error_code error;
-  const boost::json::value value = boost::json::parse(data, error);
+  const boost::json::value value = boost::json::parse(data, error, &resource);
   if (error || !value.is_object()) {
     return Status::InvalidArgument(type + ": data is not a JSON object");
   }

@@ -6,6 +6,10 @@
 namespace custody {
 namespace {
 
+// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: what four year digits can say in UTC.
+constexpr TimeMs kEarliest = -62167219200000;
+constexpr TimeMs kLatest = 253402300799999;
+
 bool ReadDigits(std::string_view text, std::size_t at, std::size_t count, int* value) {
   if (at + count > text.size()) return false;
   int result = 0;
@@ -80,7 +84,10 @@ std::optional<TimeMs> ParseTime(std::string_view text) {
   const sys_days days_since_epoch{date};
   const auto total = days_since_epoch.time_since_epoch() + hours{hour} + minutes{minute} +
                      seconds{second} + milliseconds{millis} - minutes{offset_minutes};
-  return duration_cast<milliseconds>(total).count();
+  const TimeMs time = duration_cast<milliseconds>(total).count();
+  // "0000-01-01T00:30:00+01:00" is a valid RFC 3339 text for a time in year -1.
+  if (time < kEarliest || time > kLatest) return std::nullopt;
+  return time;
 }
 
 }  // namespace custody

@@ -16,7 +16,9 @@ using TimeMs = std::int64_t;
 std::string FormatTime(TimeMs time);
 
 // Parses an RFC 3339 date-time ("Z" or a "+hh:mm" offset, 0 to 9 fraction digits, truncated
-// to milliseconds). Returns nullopt for anything else, including impossible dates.
+// to milliseconds). Returns nullopt for anything else, including impossible dates and times
+// that fall outside years 0000 to 9999 in UTC once the offset is applied (FormatTime could not
+// write them back, and the event store refuses them).
 std::optional<TimeMs> ParseTime(std::string_view text);
 
 }  // namespace custody

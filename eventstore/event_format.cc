@@ -9,6 +9,7 @@
 #include <boost/json/value.hpp>
 
 #include "domain/json.h"
+#include "domain/strict_json.h"
 #include "domain/time.h"
 #include "eventstore/encoding.h"
 
@@ -233,7 +234,10 @@ std::string EventToJson(const Event& e) {
 Result<Event> EventFromJson(std::string_view text) {
   try {
     boost::system::error_code error;
-    const json::value value = json::parse(text, error);
+    // One reading only: a verifier that keeps the other copy of a repeated key would disagree.
+    std::optional<std::string> duplicate;
+    const json::value value = ParseStrictJson(text, {}, error, &duplicate);
+    if (duplicate) return FieldError(*duplicate, "given more than once");
     if (error) return Status::InvalidArgument("event: invalid JSON: " + error.message());
     if (!value.is_object()) return Status::InvalidArgument("event: not a JSON object");
     return ParseEvent(value.get_object());

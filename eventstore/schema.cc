@@ -168,7 +168,7 @@ Status Upgrade(Database& db) {
 
 Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
                                                       const OpenOptions& options) {
-  Result<std::unique_ptr<Database>> opened = Database::Open(path, options.mode);
+  Result<std::unique_ptr<Database>> opened = Database::Open(path, options.mode, options.vfs_name);
   if (!opened.ok()) return opened.status();
   std::unique_ptr<Database> db = std::move(opened).value();
 

@@ -20,6 +20,7 @@ inline constexpr std::int64_t kSchemaVersion = 1;
 struct OpenOptions {
   Database::Mode mode = Database::Mode::kReadWrite;
   bool synchronous_full = true;
+  std::string vfs_name = {};  // empty: SQLite's default VFS
 };
 
 // Opens a connection to the custody database at `path`, checking that it is one:

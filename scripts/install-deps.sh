@@ -4,6 +4,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build pkg-config g++ clang-format
+  clang libclang-rt-14-dev
   libsqlite3-dev libboost1.81-dev libboost-json1.81-dev libboost-program-options1.81-dev
   libcereal-dev libspdlog-dev libgtest-dev libssl-dev
   sqlite3 curl

@@ -45,7 +45,10 @@ Source SourceOf(const Request& request) {
 Response DecodeProblem(const Call& call, const DecodeError& error) {
   call.context.metrics.CountCommand("invalid");
   json::object extensions;
-  if (!error.field.empty()) extensions["field"] = error.field;
+  // Always named for these codes, even when the field is the empty key "".
+  if (error.code == "invalid_field" || error.code == "secret_not_allowed") {
+    extensions["field"] = error.field;
+  }
   return Problem(call.request, 400, error.code, error.message, std::move(extensions));
 }
 

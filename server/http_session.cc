@@ -36,6 +36,22 @@ std::string Header(const http::request<http::string_body>& message, http::field 
   return found == message.end() ? std::string() : std::string(found->value());
 }
 
+// A body is framed by Content-Length or by chunked alone. Any other transfer coding (say
+// "chunked, gzip", where the length cannot be known) would let the rest of the body be read as
+// the next request: refused, as RFC 9112 asks.
+bool HasUnframedBody(const http::request<http::string_body>& message) {
+  const std::size_t fields = message.count(http::field::transfer_encoding);
+  if (fields == 0) return false;
+  std::string_view coding = message[http::field::transfer_encoding];
+  while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
+    coding.remove_prefix(1);
+  }
+  while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
+    coding.remove_suffix(1);
+  }
+  return fields > 1 || !beast::iequals(coding, "chunked");
+}
+
 }  // namespace
 
 HttpSession::HttpSession(net::ip::tcp::socket socket, std::shared_ptr<SharedState> state)
@@ -113,6 +129,11 @@ void HttpSession::OnHeader(beast::error_code error) {
   const auto& message = parser_->get();
   method_ = std::string(message.method_string());
   path_ = PathOf(std::string(message.target()));
+  if (HasUnframedBody(message)) {
+    version_ = message.version();
+    return SendAndClose(Problem(path_, 400, "invalid_request",
+                                "the only transfer coding accepted is chunked, alone"));
+  }
   if (!parser_->is_done() && beast::iequals(Header(message, http::field::expect), "100-continue")) {
     // The client waits for this before sending its body.
     return WriteRaw("HTTP/1.1 100 Continue\r\n\r\n", [self = shared_from_this()](auto error) {
@@ -124,6 +145,9 @@ void HttpSession::OnHeader(beast::error_code error) {
 }
 
 void HttpSession::ReadBody() {
+  // The read deadline covers the whole request from its first byte: writing 100 Continue set a
+  // write deadline on the stream, which must not give a slow body more time.
+  stream_.expires_at(started_ + state_->options.read_timeout);
   http::async_read(stream_, buffer_, *parser_,
                    [self = shared_from_this()](beast::error_code error, std::size_t) {
                      self->OnRequest(error);

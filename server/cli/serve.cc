@@ -82,6 +82,8 @@ int RunServe(const Args& args) {
   std::string db, listen = "127.0.0.1:8080";
   bool demo = false;
   server::ServerOptions server_options;
+  int read_timeout = static_cast<int>(server_options.read_timeout.count());
+  int idle_timeout = static_cast<int>(server_options.idle_timeout.count());
   po::options_description options("custody serve");
   AddDbOption(options, &db);
   options.add_options()("listen", po::value(&listen)->value_name("HOST:PORT"),
@@ -90,7 +92,13 @@ int RunServe(const Args& args) {
       "body-limit", po::value(&server_options.body_limit)->value_name("BYTES"),
       "largest request body accepted (default 65536)")(
       "max-connections", po::value(&server_options.max_connections)->value_name("N"),
-      "connections served at once (default 1024)");
+      "connections served at once (default 1024)")(
+      "header-limit", po::value(&server_options.header_limit)->value_name("BYTES"),
+      "largest request header accepted (default 16384)")(
+      "read-timeout", po::value(&read_timeout)->value_name("SECONDS"),
+      "time to send a whole request once it has started (default 15)")(
+      "idle-timeout", po::value(&idle_timeout)->value_name("SECONDS"),
+      "how long a keep-alive connection may wait for its next request (default 60)");
   po::variables_map values;
   if (int code = Parse(args, "custody serve [--db PATH] [--listen HOST:PORT] [--demo]", options, {},
                        values);
@@ -100,6 +108,11 @@ int RunServe(const Args& args) {
   if (!ParseListen(listen, server_options)) {
     return Fail(kUsage, "--listen must be HOST:PORT, not '" + listen + "'");
   }
+  if (read_timeout < 1 || idle_timeout < 1) {
+    return Fail(kUsage, "--read-timeout and --idle-timeout must be at least 1 second");
+  }
+  server_options.read_timeout = std::chrono::seconds(read_timeout);
+  server_options.idle_timeout = std::chrono::seconds(idle_timeout);
 
   auto app = server::App::Open(ResolveDb(db));
   if (!app.ok()) return StorageFailure(app.status());

@@ -1,0 +1,53 @@
+// The limits of `custody serve` are flags: a real server started with small ones applies them.
+
+#include <sys/wait.h>
+
+#include <chrono>
+
+#include <gtest/gtest.h>
+
+#include "server/app.h"
+#include "tests/hardening/raw_socket.h"
+#include "tests/hardening/server_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace custody::hardening {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(ServeFlags, HeaderLimitAndReadTimeoutApply) {
+  testing::TempDir dir;
+  ServerProcess server(CUSTODY_BINARY, dir.File("custody.db"), dir.File("serve.log"),
+                       {"--header-limit", "1024", "--read-timeout", "1", "--idle-timeout", "1"});
+  ASSERT_NE(server.port(), 0) << server.Log();
+
+  RawSocket big(server.port());
+  ASSERT_TRUE(big.Send("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(2000, 'b') + "\r\n\r\n"));
+  bool closed = false;
+  const std::string answer = big.ReadUntilClosed(5s, &closed);
+  EXPECT_EQ(answer.rfind("HTTP/1.1 431", 0), 0u) << answer;
+
+  RawSocket slow(server.port());
+  ASSERT_TRUE(slow.Send("GET /healthz HTTP/1.1\r\n"));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(slow.ClosedWithin(5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+
+  RawSocket idle(server.port());
+  EXPECT_TRUE(idle.ClosedWithin(5s)) << "idle connections close after --idle-timeout";
+  const int status = server.Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.Log();
+}
+
+TEST(ServeFlags, ATimeoutBelowOneSecondIsAUsageError) {
+  testing::TempDir dir;
+  ServerProcess server(CUSTODY_BINARY, dir.File("custody.db"), dir.File("serve.log"),
+                       {"--read-timeout", "0"});
+  EXPECT_EQ(server.port(), 0);
+  const int status = server.Stop(SIGKILL);  // already gone: returns how it ended
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << server.Log();
+}
+
+}  // namespace
+}  // namespace custody::hardening
