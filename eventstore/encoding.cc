@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <charconv>
+#include <climits>
 #include <cstring>
 #include <memory>
 
@@ -68,6 +69,9 @@ void AppendDigits(char* at, int value, int count) {
     value /= 10;
   }
 }
+
+// Writes "YYYY-MM-DD" (10 characters) for a day counted from 1970-01-01, years 0000-9999.
+void FormatDate(std::int64_t days, char* text);
 
 // Fetched once: an explicit fetch avoids OpenSSL 3's implicit lookup on every digest.
 const EVP_MD* Sha256Md() {
@@ -207,6 +211,26 @@ void AppendTime(std::string& out, TimeMs time) {
     ms += kDayMs;
     --days;
   }
+  char text[] = "0000-00-00T00:00:00.000Z";
+  // Consecutive events are nearly always of the same day: reuse its date (verify formats two
+  // times per event).
+  thread_local std::int64_t cached_days = INT64_MIN;
+  thread_local char cached_date[10];
+  if (days != cached_days) {
+    FormatDate(days, cached_date);
+    cached_days = days;
+  }
+  std::memcpy(text, cached_date, sizeof cached_date);
+  AppendDigits(text + 11, static_cast<int>(ms / 3600000), 2);
+  AppendDigits(text + 14, static_cast<int>(ms / 60000 % 60), 2);
+  AppendDigits(text + 17, static_cast<int>(ms / 1000 % 60), 2);
+  AppendDigits(text + 20, static_cast<int>(ms % 1000), 3);
+  out.append(text, sizeof text - 1);
+}
+
+namespace {
+
+void FormatDate(std::int64_t days, char* text) {
   // Civil date from days since 1970-01-01 (the proleptic Gregorian algorithm of
   // chrono::year_month_day).
   const std::int64_t z = days + 719468;
@@ -219,16 +243,14 @@ void AppendTime(std::string& out, TimeMs time) {
   const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
   const int year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
 
-  char text[] = "0000-00-00T00:00:00.000Z";
   AppendDigits(text, year, 4);
+  text[4] = '-';
   AppendDigits(text + 5, month, 2);
+  text[7] = '-';
   AppendDigits(text + 8, day, 2);
-  AppendDigits(text + 11, static_cast<int>(ms / 3600000), 2);
-  AppendDigits(text + 14, static_cast<int>(ms / 60000 % 60), 2);
-  AppendDigits(text + 17, static_cast<int>(ms / 1000 % 60), 2);
-  AppendDigits(text + 20, static_cast<int>(ms % 1000), 3);
-  out.append(text, sizeof text - 1);
 }
+
+}  // namespace
 
 bool IsValidUtf8(std::string_view text) {
   std::size_t i = 0;

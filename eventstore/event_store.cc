@@ -18,7 +18,8 @@ constexpr std::size_t kScanBatch = 512;
 // `keep` idle ones are kept.
 class ReadPool {
  public:
-  ReadPool(std::string path, int keep) : path_(std::move(path)), keep_(keep < 1 ? 1 : keep) {}
+  ReadPool(std::string path, int keep, std::string vfs_name)
+      : path_(std::move(path)), keep_(keep < 1 ? 1 : keep), vfs_name_(std::move(vfs_name)) {}
 
   class Lease {
    public:
@@ -44,7 +45,7 @@ class ReadPool {
       }
     }
     Result<std::unique_ptr<Database>> db =
-        OpenCustodyDatabase(path_, OpenOptions{Database::Mode::kReadOnly, true});
+        OpenCustodyDatabase(path_, OpenOptions{Database::Mode::kReadOnly, true, vfs_name_});
     if (!db.ok()) return db.status();
     return Lease(this, std::move(db).value());
   }
@@ -62,6 +63,7 @@ class ReadPool {
 
   const std::string path_;
   const int keep_;
+  const std::string vfs_name_;
   std::mutex mutex_;
   std::vector<std::unique_ptr<Database>> idle_;
 };
@@ -83,7 +85,7 @@ class EventStore::Impl {
   Impl(std::string path, Options options)
       : path(std::move(path)),
         options(std::move(options)),
-        pool(this->path, this->options.read_connections) {}
+        pool(this->path, this->options.read_connections, this->options.vfs_name) {}
   ~Impl() {
     // The writer's connection closes last, so that its close checkpoints the WAL.
     if (writer != nullptr) writer->Stop();
@@ -103,8 +105,8 @@ EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EventStore::~EventStore() = default;
 
 Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path, Options options) {
-  Result<std::unique_ptr<Database>> db =
-      OpenCustodyDatabase(path, OpenOptions{Database::Mode::kReadWrite, options.synchronous_full});
+  Result<std::unique_ptr<Database>> db = OpenCustodyDatabase(
+      path, OpenOptions{Database::Mode::kReadWrite, options.synchronous_full, options.vfs_name});
   if (!db.ok()) return db.status();
   auto impl = std::make_unique<Impl>(path, std::move(options));
   Result<std::unique_ptr<Writer>> writer =
@@ -168,6 +170,13 @@ Status EventStore::Scan(const Filter& filter,
     if (!page->next_after) return Status::Ok();
     page_filter.after_position = *page->next_after;
   }
+}
+
+Status EventStore::Replay(std::int64_t after, std::optional<std::int64_t> until,
+                          const std::string& tenant,
+                          const std::function<bool(const Event&)>& visit) const {
+  return WithReader(impl_->pool,
+                    [&](Database& db) { return ReplayEvents(db, after, until, tenant, visit); });
 }
 
 std::int64_t EventStore::HeadPosition() const {

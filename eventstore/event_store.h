@@ -8,6 +8,7 @@
 // connections and never wait for the writer. The store knows nothing of Marketo: it stores
 // envelopes (domain/event.h) whose `data` is opaque canonical JSON.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,10 +26,18 @@ struct Options {
   bool synchronous_full = true;
   // Most events one group commit writes; the rest of the queue waits for the next one.
   std::size_t max_batch_events = 4096;
+  // Group commit: when the previous commit released several callers and fewer appends are
+  // queued, the writer waits up to this long for those callers' next appends, so that they
+  // share one durable commit rather than alternate between two half-size ones. Never waits
+  // with a single caller; zero turns it off.
+  std::chrono::microseconds group_commit_wait{500};
   // Read connections kept open for queries.
   int read_connections = 4;
   // The clock that stamps recorded_at (ms since epoch); the system clock when empty.
   std::function<TimeMs()> clock;
+  // The SQLite VFS every connection of the store opens with; empty: SQLite's default. Tests
+  // register one that fails on demand, to exercise full and failing disks.
+  std::string vfs_name = {};
 };
 
 // One atomic append to one stream: all of `events` are written, contiguously, or none is.
@@ -132,6 +141,13 @@ class EventStore {
   // stays bounded whatever the size of the log. `visit` returns false to stop early.
   // Stops at the head as of the call; `visit` may call the store's read methods.
   Status Scan(const Filter& filter, const std::function<bool(const Event&)>& visit) const;
+  // The replay path: calls `visit` on every event with after < position <= until (the head when
+  // nullopt), of one tenant when `tenant` is not empty, in position order, in one read
+  // transaction. Only the fields state is rebuilt from are set: position, stream, version, type,
+  // tenant, occurred_at, data, format (the others are empty). The Event passed is reused between
+  // calls. `visit` returns false to stop early; it may call the store's read methods.
+  Status Replay(std::int64_t after, std::optional<std::int64_t> until, const std::string& tenant,
+                const std::function<bool(const Event&)>& visit) const;
 
   // The last committed position (0: empty). Read-only stores ask the file, and answer 0 if it
   // cannot be read.

@@ -4,6 +4,7 @@
 // holds, read-only or not. EventStore lends them connections from its read pool.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ Result<std::vector<Event>> ReadStreamEvents(Database& db, const std::string& str
                                             std::int64_t after_version);
 Result<std::vector<Event>> FindCommandEvents(Database& db, const std::string& tenant,
                                              const std::string& command_id);
+// EventStore::Replay on one connection.
+Status ReplayEvents(Database& db, std::int64_t after, std::optional<std::int64_t> until,
+                    const std::string& tenant, const std::function<bool(const Event&)>& visit);
 Result<std::int64_t> LastStreamVersion(Database& db, const std::string& stream);
 Result<std::int64_t> LastPosition(Database& db);
 Result<std::int64_t> PositionAtTime(Database& db, TimeMs time);

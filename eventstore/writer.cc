@@ -154,6 +154,13 @@ void Writer::Run() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is done
+      if (queue_.front()->kind == Work::Kind::kAppend && released_ > 1 &&
+          queue_.size() < released_ && options_.group_commit_wait.count() > 0) {
+        // The callers the last commit released are deciding their next command: wait a moment
+        // for them rather than commit a small batch now and leave them the next fsync alone.
+        wake_.wait_for(lock, options_.group_commit_wait,
+                       [this] { return stopping_ || queue_.size() >= released_; });
+      }
       if (queue_.front()->kind != Work::Kind::kAppend) {
         works.push_back(queue_.front());
         queue_.pop_front();
@@ -171,6 +178,7 @@ void Writer::Run() {
     switch (works.front()->kind) {
       case Work::Kind::kAppend:
         ProcessAppends(works);
+        released_ = works.size();
         break;
       case Work::Kind::kImport:
         ProcessImport(*works.front());

@@ -91,7 +91,8 @@ class Writer {
   Head head_;
   bool state_valid_ = false;
   std::unordered_map<std::string, StreamRow> streams_;
-  std::string scratch_;  // canonical bytes of the event being hashed
+  std::string scratch_;       // canonical bytes of the event being hashed
+  std::size_t released_ = 0;  // callers acknowledged by the last batch of appends
 
   std::atomic<std::int64_t> published_head_{0};
 

@@ -6,7 +6,8 @@
 namespace custody::projections {
 namespace {
 
-// Each retry follows a commit by a concurrent command on the same stream.
+// A retry follows a commit on the same stream by a writer outside this process's turns (an
+// import); it is rare, so a small bound only guards against a livelock.
 constexpr int kMaxAttempts = 64;
 
 // Reconstructs the refusal from a recorded command.rejected (for a repeated command_id).
@@ -34,10 +35,41 @@ CommandReply ReplyFor(std::vector<Event> events, bool duplicate) {
 
 }  // namespace
 
-// One decision on one view of the tenant: where it writes, at which version, and what.
+class CommandService::StreamTurns::Turn {
+ public:
+  Turn(StreamTurns& turns, const std::string& stream, Entry* entry)
+      : turns_(turns), stream_(stream), entry_(entry) {
+    entry_->mutex.lock();
+  }
+  Turn(const Turn&) = delete;
+  Turn& operator=(const Turn&) = delete;
+  ~Turn() {
+    entry_->mutex.unlock();
+    std::lock_guard lock(turns_.mutex_);
+    if (--entry_->holders == 0) turns_.entries_.erase(stream_);
+  }
+
+ private:
+  StreamTurns& turns_;
+  const std::string& stream_;
+  Entry* entry_;
+};
+
+CommandService::StreamTurns::Turn CommandService::StreamTurns::Take(const std::string& stream) {
+  Entry* entry;
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = entries_[stream];
+    if (!slot) slot = std::make_unique<Entry>();
+    ++slot->holders;
+    entry = slot.get();
+  }
+  return Turn(*this, stream, entry);
+}
+
+// One decision on one view of the tenant: at which stream version, and what.
 struct CommandService::Attempt {
   bool tenant_found = true;
-  std::string stream;
   std::int64_t version = 0;
   std::string actor;
   std::string command_name;
@@ -52,7 +84,10 @@ CommandService::CommandService(eventstore::EventStore& store, const Projections&
 Result<CommandReply> CommandService::Execute(const std::string& tenant,
                                              const DecodedCommand& decoded, const Source& source) {
   const commands::Command& command = decoded.command;
-  return Run(tenant, decoded.options, source, [&](const TenantView* view) {
+  const std::string stream = std::holds_alternative<commands::OnboardingStep>(command.body)
+                                 ? OnboardingStream(tenant, command.actor)
+                                 : InstanceStream(tenant);
+  return Run(tenant, stream, decoded.options, source, [&](const TenantView* view) {
     Attempt attempt;
     attempt.actor = command.actor;
     attempt.command_name = commands::NameOf(command.body);
@@ -62,12 +97,10 @@ Result<CommandReply> CommandService::Execute(const std::string& tenant,
       const auto found = view->onboarding.find(command.actor);
       const OnboardingState state =
           found == view->onboarding.end() ? OnboardingState{} : found->second.aggregate;
-      attempt.stream = OnboardingStream(tenant, command.actor);
       attempt.version = state.version;
       attempt.step = std::string(StepName(step->step));
       attempt.decision = DecideOnboarding(view->instance, state, command.actor, *step);
     } else {
-      attempt.stream = InstanceStream(tenant);
       attempt.version = view->instance.version;
       attempt.decision = DecideInstance(view->instance, command);
     }
@@ -77,21 +110,21 @@ Result<CommandReply> CommandService::Execute(const std::string& tenant,
 
 Result<CommandReply> CommandService::CreateTenant(const DecodedCreateTenant& decoded,
                                                   const std::string& actor, const Source& source) {
-  return Run(decoded.command.tenant, decoded.options, source, [&](const TenantView* view) {
+  const std::string& tenant = decoded.command.tenant;
+  return Run(tenant, InstanceStream(tenant), decoded.options, source, [&](const TenantView* view) {
     static const InstanceState kNoTenant;
     const InstanceState& state = view == nullptr ? kNoTenant : view->instance;
     Attempt attempt;
     attempt.actor = actor;
     attempt.command_name = "create_tenant";
-    attempt.stream = InstanceStream(decoded.command.tenant);
     attempt.version = state.version;
     attempt.decision = DecideCreateTenant(state, decoded.command);
     return attempt;
   });
 }
 
-Result<CommandReply> CommandService::Run(const std::string& tenant, const CommandOptions& options,
-                                         const Source& source,
+Result<CommandReply> CommandService::Run(const std::string& tenant, const std::string& stream,
+                                         const CommandOptions& options, const Source& source,
                                          const std::function<Attempt(const TenantView*)>& decide) {
   if (!options.command_id.empty()) {
     auto first = store_.FindByCommandId(tenant, options.command_id);
@@ -100,9 +133,12 @@ Result<CommandReply> CommandService::Run(const std::string& tenant, const Comman
   }
   const TimeMs occurred_at = options.occurred_at.value_or(clock_());
 
+  const StreamTurns::Turn turn = turns_.Take(stream);
   for (int attempt_number = 0; attempt_number < kMaxAttempts; ++attempt_number) {
-    const std::optional<TenantView> view = projections_.Tenant(tenant);
-    const Attempt attempt = decide(view ? &*view : nullptr);
+    // Decided in place under the projections' shared lock: a copy of a large tenant's view
+    // would cost more than the decision.
+    const Attempt attempt = projections_.ReadTenant(
+        tenant, [&](const TenantView* view, std::int64_t) { return decide(view); });
     if (!attempt.tenant_found) {
       CommandReply reply;
       reply.kind = CommandReply::Kind::kTenantNotFound;
@@ -117,13 +153,13 @@ Result<CommandReply> CommandService::Run(const std::string& tenant, const Comman
     }
 
     eventstore::AppendRequest request;
-    request.stream = attempt.stream;
+    request.stream = stream;
     request.tenant = tenant;
     request.expected_version = attempt.version;
     request.command_id = options.command_id;
     auto envelope = [&](const events::Payload& payload, const std::string& subject) {
       Event event;
-      event.stream = attempt.stream;
+      event.stream = stream;
       event.type = events::TypeOf(payload);
       event.tenant = tenant;
       event.actor = attempt.actor;

@@ -7,8 +7,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "domain/command_codec.h"
@@ -53,13 +56,32 @@ class CommandService {
 
  private:
   struct Attempt;
-  Result<CommandReply> Run(const std::string& tenant, const CommandOptions& options,
-                           const Source& source,
+
+  // Commands on one stream take turns in this process: deciding while another command on the
+  // same stream is being written only loses the race, and under load a slow caller could lose
+  // it every time. Different streams never wait for each other.
+  class StreamTurns {
+   public:
+    class Turn;
+    Turn Take(const std::string& stream);
+
+   private:
+    struct Entry {
+      std::mutex mutex;
+      int holders = 0;  // taking or holding the turn; the entry goes when none is left
+    };
+    std::mutex mutex_;
+    std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
+  };
+
+  Result<CommandReply> Run(const std::string& tenant, const std::string& stream,
+                           const CommandOptions& options, const Source& source,
                            const std::function<Attempt(const TenantView*)>& decide);
 
   eventstore::EventStore& store_;
   const Projections& projections_;
   Clock clock_;
+  StreamTurns turns_;
 };
 
 }  // namespace custody::projections

@@ -43,11 +43,8 @@ Result<State> DeserializeState(const std::string& bytes) {
 Result<State> Rebuild(const eventstore::EventStore& store, const std::string& tenant,
                       std::optional<std::int64_t> until) {
   State state;
-  eventstore::Filter filter;
-  filter.tenant = tenant;
-  filter.until_position = until;
   Status failure;
-  Status scanned = store.Scan(filter, [&](const Event& event) {
+  Status scanned = store.Replay(0, until, tenant, [&](const Event& event) {
     failure = ApplyEvent(state, event);
     return failure.ok();
   });
@@ -70,11 +67,9 @@ Result<std::unique_ptr<Projections>> Projections::Open(eventstore::EventStore& s
     }
   }
   // Replay the tail after the snapshot (everything when there was none or it was stale).
-  eventstore::Filter tail;
-  tail.after_position = state.position;
   Status failure;
   std::int64_t replayed = 0;
-  Status scanned = store.Scan(tail, [&](const Event& event) {
+  Status scanned = store.Replay(state.position, std::nullopt, "", [&](const Event& event) {
     failure = ApplyEvent(state, event);
     ++replayed;
     return failure.ok();
@@ -127,11 +122,7 @@ std::optional<TenantView> Projections::Tenant(const std::string& tenant) const {
 Result<std::optional<TenantView>> Projections::TenantAt(const std::string& tenant,
                                                         std::int64_t position) const {
   if (position >= Position()) return Tenant(tenant);
-  auto rebuilt = Rebuild(store_, tenant, position);
-  if (!rebuilt.ok()) return rebuilt.status();
-  const auto found = rebuilt->tenants.find(tenant);
-  if (found == rebuilt->tenants.end()) return std::optional<TenantView>();
-  return std::optional<TenantView>(std::move(found->second));
+  return past_.At(store_, tenant, position);
 }
 
 std::int64_t Projections::Position() const {

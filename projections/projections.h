@@ -13,6 +13,7 @@
 
 #include "domain/status.h"
 #include "eventstore/event_store.h"
+#include "projections/past_views.h"
 #include "projections/tenant_view.h"
 
 namespace custody::projections {
@@ -55,7 +56,18 @@ class Projections {
 
   // A copy of one tenant's current view; nullopt for an unknown tenant.
   std::optional<TenantView> Tenant(const std::string& tenant) const;
-  // The tenant's view as of `position` (the current view when position >= Position()).
+  // Calls read(view, position) under a shared lock, without copying the view: `view` is the
+  // tenant's current view (nullptr for an unknown tenant) and `position` the last position
+  // applied. `read` must be quick and must not call the store or these projections (commits
+  // wait for it). Returns what `read` returns.
+  template <typename Read>
+  auto ReadTenant(const std::string& tenant, Read&& read) const {
+    std::shared_lock lock(mutex_);
+    const auto found = state_.tenants.find(tenant);
+    return read(found == state_.tenants.end() ? nullptr : &found->second, state_.position);
+  }
+  // The tenant's view as of `position` (the current view when position >= Position()). Past
+  // views are rebuilt from a kept view at most PastViews::kGrid positions earlier.
   Result<std::optional<TenantView>> TenantAt(const std::string& tenant,
                                              std::int64_t position) const;
   // The last position applied.
@@ -84,6 +96,7 @@ class Projections {
   Status failure_;  // the first event that could not be applied, if any
   int subscription_ = -1;
   std::int64_t replayed_on_open_ = 0;
+  mutable PastViews past_;  // for TenantAt
 };
 
 }  // namespace custody::projections
