@@ -27,7 +27,6 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream_version ON events (stream_id,
 )sql";
 
 constexpr char kQueryIndexes[] = R"sql(
-CREATE INDEX events_by_stream ON events (stream_id);
 CREATE INDEX events_by_tenant ON events (tenant);
 CREATE INDEX events_by_type ON events (type);
 CREATE INDEX events_by_actor ON events (actor);

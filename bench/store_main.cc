@@ -94,13 +94,15 @@ int Import(const Args& args) {
     }
   }
   const double imported = SecondsSince(start);
-  store->reset();  // closing checkpoints the WAL into the file
+  // Closing builds the query indexes an import into an empty log defers, and checkpoints the
+  // WAL into the file: part of the import's cost, so the rate counts it.
+  store->reset();
   const double closed = SecondsSince(start);
   Emit("bulk_custody", {{"events", events.size()},
                         {"batch", batch},
-                        {"seconds", imported},
-                        {"seconds_with_close", closed},
-                        {"events_per_s", Rate(static_cast<std::int64_t>(events.size()), imported)},
+                        {"seconds_inserting", imported},
+                        {"seconds", closed},
+                        {"events_per_s", Rate(static_cast<std::int64_t>(events.size()), closed)},
                         {"db_bytes", std::filesystem::file_size(db)}});
   return 0;
 }

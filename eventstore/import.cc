@@ -3,6 +3,7 @@
 
 #include <unordered_set>
 
+#include "eventstore/schema.h"
 #include "eventstore/writer.h"
 
 namespace custody::eventstore {
@@ -71,9 +72,13 @@ Status PrepareAppend(AppendRequest& request) {
   return Status::Ok();
 }
 
-Status Writer::ImportAll(const std::vector<Event>& events) {
+Status Writer::ImportAll(const std::vector<Event>& events, bool into_empty_log) {
   Transaction transaction(db_.get());
   if (Status status = transaction.Begin(); !status.ok()) return status;
+  // Dropped inside the transaction: an import that fails puts them back with its rollback.
+  if (into_empty_log && !events.empty()) {
+    if (Status status = DropQueryIndexes(*db_); !status.ok()) return status;
+  }
   std::unordered_set<std::string> commands;  // (tenant, command_id) started in this import
   std::string command_tenant;                // the command whose events are being read
   std::string command_id;

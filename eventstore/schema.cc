@@ -1,6 +1,7 @@
 #include "eventstore/schema.h"
 
 #include <cstdio>
+#include <string_view>
 
 namespace custody::eventstore {
 namespace {
@@ -36,12 +37,6 @@ CREATE TABLE events (
   data TEXT NOT NULL
 );
 CREATE UNIQUE INDEX events_by_stream_version ON events (stream_id, version);
-CREATE INDEX events_by_stream ON events (stream_id);
-CREATE INDEX events_by_tenant ON events (tenant);
-CREATE INDEX events_by_type ON events (type);
-CREATE INDEX events_by_actor ON events (actor);
-CREATE INDEX events_by_subject ON events (subject);
-CREATE INDEX events_by_occurred_at ON events (occurred_at);
 
 -- The first append of each (tenant, command_id): its events are the positions
 -- first_position .. first_position + event_count - 1.
@@ -94,6 +89,21 @@ CREATE TABLE tokens (
   created_at INTEGER NOT NULL,
   revoked_at INTEGER
 );
+)sql";
+
+// The indexes of history's filters (a stream's events use events_by_stream_version). They only
+// make reads faster, so a bulk import into an empty log drops them and builds them once at the
+// end, by sorting, rather than one random b-tree insert per event and index. Opening for
+// writing creates any that is missing.
+constexpr std::string_view kQueryIndexNames[] = {"events_by_tenant", "events_by_type",
+                                                 "events_by_actor", "events_by_subject",
+                                                 "events_by_occurred_at"};
+constexpr char kQueryIndexes[] = R"sql(
+CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (type);
+CREATE INDEX IF NOT EXISTS events_by_actor ON events (actor);
+CREATE INDEX IF NOT EXISTS events_by_subject ON events (subject);
+CREATE INDEX IF NOT EXISTS events_by_occurred_at ON events (occurred_at);
 )sql";
 
 // kMigrations[v - 1] brings user_version v - 1 to v.
@@ -202,7 +212,33 @@ Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
   if (header->user_version < kSchemaVersion) {
     if (Status status = Upgrade(*db); !status.ok()) return status;
   }
+  Result<bool> indexed = HasQueryIndexes(*db);
+  if (!indexed.ok()) return indexed.status();
+  if (!*indexed) {
+    if (Status status = CreateQueryIndexes(*db); !status.ok()) return status;
+  }
   return db;
+}
+
+Result<bool> HasQueryIndexes(Database& db) {
+  Statement s = db.GetCachedStatement(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN (?, ?, ?, ?, ?)");
+  static_assert(std::size(kQueryIndexNames) == 5);
+  for (std::size_t i = 0; i < std::size(kQueryIndexNames); ++i) {
+    s.BindText(static_cast<int>(i), kQueryIndexNames[i]);
+  }
+  if (!s.Step()) return s.Succeeded() ? Status::Corruption("sqlite_schema: no count") : s.status();
+  return s.ColumnInt64(0) == static_cast<std::int64_t>(std::size(kQueryIndexNames));
+}
+
+Status CreateQueryIndexes(Database& db) { return db.Execute(kQueryIndexes); }
+
+Status DropQueryIndexes(Database& db) {
+  for (std::string_view name : kQueryIndexNames) {
+    const std::string drop = "DROP INDEX IF EXISTS " + std::string(name);
+    if (Status status = db.Execute(drop.c_str()); !status.ok()) return status;
+  }
+  return Status::Ok();
 }
 
 }  // namespace custody::eventstore

@@ -33,4 +33,11 @@ struct OpenOptions {
 Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
                                                       const OpenOptions& options);
 
+// The indexes of history's filters, which a bulk import drops and builds again at its end.
+// Whether all of them exist.
+Result<bool> HasQueryIndexes(Database& db);
+// Creates those that are missing. Inside the caller's transaction when one is open.
+Status CreateQueryIndexes(Database& db);
+Status DropQueryIndexes(Database& db);
+
 }  // namespace custody::eventstore

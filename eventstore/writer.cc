@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "eventstore/random.h"
+#include "eventstore/schema.h"
 
 namespace custody::eventstore {
 namespace {
@@ -153,7 +154,11 @@ void Writer::Run() {
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything queued is done
+      if (queue_.empty()) {  // stopping, and everything queued is done
+        lock.unlock();
+        RestoreQueryIndexes();
+        return;
+      }
       if (queue_.front()->kind == Work::Kind::kAppend && released_ > 1 &&
           queue_.size() < released_ && options_.group_commit_wait.count() > 0) {
         // The callers the last commit released are deciding their next command: wait a moment
@@ -175,6 +180,7 @@ void Writer::Run() {
         }
       }
     }
+    if (works.front()->kind != Work::Kind::kImport) RestoreQueryIndexes();
     switch (works.front()->kind) {
       case Work::Kind::kAppend:
         ProcessAppends(works);
@@ -331,13 +337,24 @@ Status Writer::Stage(Work& work, Batch& batch) {
 
 void Writer::ProcessImport(Work& work) {
   if (!state_valid_) work.status = Reload();
-  if (work.status.ok()) work.status = ImportAll(*work.events);
+  const bool into_empty_log = head_.position == 0;
+  if (work.status.ok()) work.status = ImportAll(*work.events, into_empty_log);
   if (!work.status.ok()) {
     Reload();  // ImportAll's transaction rolled back; make memory agree with disk
     return;
   }
+  if (into_empty_log && !work.events->empty()) query_indexes_dropped_ = true;
   published_head_.store(head_.position, std::memory_order_release);
   if (!work.events->empty()) listeners_->Notify(*work.events);
+}
+
+void Writer::RestoreQueryIndexes() {
+  if (!query_indexes_dropped_) return;
+  Transaction transaction(db_.get());
+  Status status = transaction.Begin();
+  if (status.ok()) status = CreateQueryIndexes(*db_);
+  if (status.ok()) status = transaction.Commit();
+  if (status.ok()) query_indexes_dropped_ = false;
 }
 
 void Writer::ProcessSnapshot(Work& work) {

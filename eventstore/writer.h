@@ -75,7 +75,10 @@ class Writer {
   // storage failure that fails the whole batch.
   Status Stage(Work& work, Batch& batch);
   void ProcessImport(Work& work);
-  Status ImportAll(const std::vector<Event>& events);
+  Status ImportAll(const std::vector<Event>& events, bool into_empty_log);
+  // Builds the query indexes an import into the empty log dropped, if it did. Before any other
+  // work and at Stop; a failure leaves them for the next try (reads are slower meanwhile).
+  void RestoreQueryIndexes();
   void ProcessSnapshot(Work& work);
   // Forgets the caches and reads the head again, after a rollback.
   Status Reload();
@@ -93,6 +96,7 @@ class Writer {
   std::unordered_map<std::string, StreamRow> streams_;
   std::string scratch_;       // canonical bytes of the event being hashed
   std::size_t released_ = 0;  // callers acknowledged by the last batch of appends
+  bool query_indexes_dropped_ = false;
 
   std::atomic<std::int64_t> published_head_{0};
 

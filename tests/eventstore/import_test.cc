@@ -2,6 +2,7 @@
 
 #include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
+#include "eventstore/sqlite.h"
 #include "tests/eventstore/test_util.h"
 
 namespace custody::eventstore {
@@ -85,13 +86,77 @@ TEST(EventStoreImport, ContinuesAnExistingChainInSeveralCalls) {
   EXPECT_TRUE(target->Import({}).ok());
 }
 
+// The query indexes of the file, read on a connection of its own (what is committed).
+std::vector<std::string> QueryIndexes(const std::string& path) {
+  auto db = Database::Open(path, Database::Mode::kReadOnly);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  if (!db.ok()) return {};
+  Statement s = (*db)->GetCachedStatement(
+      "SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'events_by_%' "
+      "AND name != 'events_by_stream_version' ORDER BY name");
+  std::vector<std::string> names;
+  while (s.Step()) names.emplace_back(s.ColumnText(0));
+  EXPECT_TRUE(s.Succeeded()) << s.status().ToString();
+  return names;
+}
+
+const std::vector<std::string> kQueryIndexes = {"events_by_actor", "events_by_occurred_at",
+                                                "events_by_subject", "events_by_tenant",
+                                                "events_by_type"};
+
+TEST(EventStoreImport, AnImportIntoAnEmptyLogBuildsTheQueryIndexesOnceBeforeOtherWork) {
+  TempDir dir;
+  const std::vector<Event> events = ExportedLog(dir.File("source.db"));
+  const std::string path = dir.File("target.db");
+  auto target = OpenStore(path);
+  EXPECT_EQ(QueryIndexes(path), kQueryIndexes);
+  ASSERT_TRUE(target->Import({events.begin(), events.begin() + 2}).ok());
+  ASSERT_TRUE(target->Import({events.begin() + 2, events.end()}).ok());
+  EXPECT_TRUE(QueryIndexes(path).empty());  // deferred while imports follow each other
+  // Queries are answered meanwhile, only without the indexes' help.
+  Filter by_actor;
+  by_actor.actor = "eve";
+  EXPECT_EQ(target->Query(by_actor, 10)->events, std::vector<Event>{events[3]});
+
+  AppendOne(*target, "acme", "acme/instance", MakeEvent("after", "bob"));
+  EXPECT_EQ(QueryIndexes(path), kQueryIndexes);
+  by_actor.actor = "bob";
+  EXPECT_EQ(target->Query(by_actor, 10)->events.size(), 5u);
+  EXPECT_TRUE(target->Verify()->ok);
+}
+
+TEST(EventStoreImport, ClosingAfterAnImportBuildsTheQueryIndexes) {
+  TempDir dir;
+  const std::vector<Event> events = ExportedLog(dir.File("source.db"));
+  const std::string path = dir.File("target.db");
+  auto target = OpenStore(path);
+  ASSERT_TRUE(target->Import(events).ok());
+  target.reset();
+  EXPECT_EQ(QueryIndexes(path), kQueryIndexes);
+}
+
+TEST(EventStoreImport, OpeningAFileWhoseImportWasCutOffBuildsTheMissingIndexes) {
+  TempDir dir;
+  const std::string path = dir.File("target.db");
+  OpenStore(path).reset();
+  {  // what a process killed during a bulk import leaves
+    auto db = Database::Open(path, Database::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->Execute("DROP INDEX events_by_actor; DROP INDEX events_by_type").ok());
+  }
+  ASSERT_EQ(QueryIndexes(path).size(), kQueryIndexes.size() - 2);
+  OpenStore(path).reset();
+  EXPECT_EQ(QueryIndexes(path), kQueryIndexes);
+}
+
 // Imports `events` after `edit` and expects a kCorruption naming `position` and `problem`,
 // with nothing written.
 void ExpectRefused(std::vector<Event> events, const std::function<void(std::vector<Event>&)>& edit,
                    std::int64_t position, const std::string& problem) {
   TempDir dir;
   edit(events);
-  auto target = OpenStore(dir.File("target.db"));
+  const std::string target_path = dir.File("target.db");
+  auto target = OpenStore(target_path);
   const Status status = target->Import(events);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
@@ -99,6 +164,7 @@ void ExpectRefused(std::vector<Event> events, const std::function<void(std::vect
       << status.message();
   EXPECT_NE(status.message().find(problem), std::string::npos) << status.message();
   EXPECT_EQ(target->HeadPosition(), 0);
+  EXPECT_EQ(QueryIndexes(target_path), kQueryIndexes);  // dropped in the rolled-back transaction
   EXPECT_TRUE(target->Query(Filter{}, 10)->events.empty());
   EXPECT_EQ(*target->StreamVersion("acme/instance"), 0);
   // The writer's memory was rolled back too: the next append starts the chain.
