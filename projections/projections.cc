@@ -1,5 +1,7 @@
 #include "projections/projections.h"
 
+#include "projections/replay.h"
+
 #include <mutex>
 #include <sstream>
 
@@ -43,13 +45,8 @@ Result<State> DeserializeState(const std::string& bytes) {
 Result<State> Rebuild(const eventstore::EventStore& store, const std::string& tenant,
                       std::optional<std::int64_t> until) {
   State state;
-  Status failure;
-  Status scanned = store.Replay(0, until, tenant, [&](const Event& event) {
-    failure = ApplyEvent(state, event);
-    return failure.ok();
-  });
-  if (!scanned.ok()) return scanned;
-  if (!failure.ok()) return failure;
+  Result<std::int64_t> replayed = ReplayInto(store, 0, until, tenant, state);
+  if (!replayed.ok()) return replayed.status();
   return state;
 }
 
@@ -67,18 +64,11 @@ Result<std::unique_ptr<Projections>> Projections::Open(eventstore::EventStore& s
     }
   }
   // Replay the tail after the snapshot (everything when there was none or it was stale).
-  Status failure;
-  std::int64_t replayed = 0;
-  Status scanned = store.Replay(state.position, std::nullopt, "", [&](const Event& event) {
-    failure = ApplyEvent(state, event);
-    ++replayed;
-    return failure.ok();
-  });
-  if (!scanned.ok()) return scanned;
-  if (!failure.ok()) return failure;
+  Result<std::int64_t> replayed = ReplayInto(store, state.position, std::nullopt, "", state);
+  if (!replayed.ok()) return replayed.status();
 
   std::unique_ptr<Projections> projections(
-      new Projections(store, std::move(state), checkpoint, replayed));
+      new Projections(store, std::move(state), checkpoint, *replayed));
   Projections* self = projections.get();
   projections->subscription_ =
       store.Subscribe([self](const std::vector<Event>& events) { self->OnCommit(events); });

@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "projections/replay.h"
 #include "tests/projections/fixture.h"
 
 namespace custody::testing {
@@ -84,6 +85,33 @@ TEST_F(Rebuild, ReplayingTheLogGivesTheSameBytesAsTheIncrementalPath) {
   auto acme = projections::Rebuild(*app_->store, "acme", std::nullopt);
   ASSERT_TRUE(acme.ok());
   EXPECT_EQ(acme->tenants.at("acme"), incremental.tenants.at("acme"));
+}
+
+TEST_F(Rebuild, ReplayingOnSeveralThreadsGivesTheSameBytes) {
+  for (const char* tenant : {"acme", "globex", "initech", "umbrella"}) {
+    CreateTenant(tenant, "alice");
+  }
+  PlayRandomCommands(7, 1500, [&](const std::string& tenant, const std::string& body) {
+    return Run(tenant, body);
+  });
+  const std::string incremental = projections::SerializeState(app_->projections->Copy());
+  const std::int64_t middle = app_->store->HeadPosition() / 2;
+  for (std::size_t appliers : {1, 2, 3, 7}) {
+    const projections::ReplayThreads threads{0, appliers};
+    projections::State whole;
+    auto replayed = projections::ReplayInto(*app_->store, 0, std::nullopt, "", whole, threads);
+    ASSERT_TRUE(replayed.ok()) << replayed.status().ToString();
+    EXPECT_EQ(*replayed, app_->store->HeadPosition());
+    EXPECT_EQ(projections::SerializeState(whole), incremental) << appliers << " appliers";
+
+    // From a state part-way, as a start after a checkpoint does.
+    projections::State resumed;
+    ASSERT_TRUE(projections::ReplayInto(*app_->store, 0, middle, "", resumed, threads).ok());
+    EXPECT_EQ(resumed.position, middle);
+    ASSERT_TRUE(
+        projections::ReplayInto(*app_->store, middle, std::nullopt, "", resumed, threads).ok());
+    EXPECT_EQ(projections::SerializeState(resumed), incremental) << appliers << " appliers";
+  }
 }
 
 TEST_F(Rebuild, RestartReplaysOnlyWhatFollowsTheCheckpoint) {
