@@ -1,8 +1,6 @@
 // The checks on what enters the log: PrepareAppend (new events) and Writer::ImportAll
 // (events that already carry their position and hashes).
 
-#include <unordered_set>
-
 #include "eventstore/schema.h"
 #include "eventstore/writer.h"
 
@@ -79,14 +77,18 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool into_empty_log) 
   if (into_empty_log && !events.empty()) {
     if (Status status = DropQueryIndexes(*db_); !status.ok()) return status;
   }
-  std::unordered_set<std::string> commands;  // (tenant, command_id) started in this import
-  std::string command_tenant;                // the command whose events are being read
+  std::string command_tenant;  // the command whose events are being read
   std::string command_id;
   CommandRow command;
   auto flush_command = [&]() -> Status {
     if (command.event_count == 0) return Status::Ok();
     Status status = InsertCommand(*db_, command_tenant, command_id, command);
     command.event_count = 0;
+    // The primary key (and its trigger) refuse a command id already in the table, whether an
+    // earlier import or this one put it there.
+    if (status.code() == Status::Code::kConflict) {
+      return ImportError(command.first_position, "command_id '" + command_id + "' was used before");
+    }
     return status;
   };
 
@@ -149,11 +151,6 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool into_empty_log) 
         command_tenant = e.tenant;
         command_id = e.command_id;
         command = CommandRow{position, 0};
-        Result<std::optional<CommandRow>> existing = FindCommand(*db_, e.tenant, e.command_id);
-        if (!existing.ok()) return existing.status();
-        if (existing->has_value() || !commands.insert(e.tenant + '\0' + e.command_id).second) {
-          return ImportError(position, "command_id '" + e.command_id + "' was used before");
-        }
       }
     }
     if (!e.command_id.empty()) ++command.event_count;

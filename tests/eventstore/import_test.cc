@@ -208,6 +208,27 @@ TEST(EventStoreImport, RefusesAlteredOrMisplacedEventsAndWritesNothing) {
       2, "format");
 }
 
+TEST(EventStoreImport, RefusesACommandIdUsedTwiceInATenant) {
+  TempDir dir;
+  std::vector<Event> events = ExportedLog(dir.File("source.db"));
+  // The last event (acme) rehashed under the command id of acme's first command.
+  events[4].command_id = "c-1";
+  events[4].correlation_id = "c-1";
+  events[4].hash = ChainHash(events[4].prev_hash, events[4]);
+  ExpectRefused(
+      events, [](auto&) {}, 5, "command_id 'c-1' was used before");
+
+  // The same when the first use came with an earlier import.
+  auto target = OpenStore(dir.File("continued.db"));
+  ASSERT_TRUE(target->Import({events.begin(), events.begin() + 4}).ok());
+  const Status status = target->Import({events.begin() + 4, events.end()});
+  EXPECT_EQ(status.code(), Status::Code::kCorruption);
+  EXPECT_NE(status.message().find("position 5: command_id 'c-1' was used before"),
+            std::string::npos)
+      << status.message();
+  EXPECT_EQ(target->HeadPosition(), 4);
+}
+
 TEST(EventStoreImport, RefusesEventsThatDoNotFollowTheHead) {
   TempDir dir;
   const std::vector<Event> events = ExportedLog(dir.File("source.db"));
