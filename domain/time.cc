@@ -6,10 +6,6 @@
 namespace custody {
 namespace {
 
-// 0000-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z: what four year digits can say in UTC.
-constexpr TimeMs kEarliest = -62167219200000;
-constexpr TimeMs kLatest = 253402300799999;
-
 bool ReadDigits(std::string_view text, std::size_t at, std::size_t count, int* value) {
   if (at + count > text.size()) return false;
   int result = 0;
@@ -86,7 +82,7 @@ std::optional<TimeMs> ParseTime(std::string_view text) {
                      seconds{second} + milliseconds{millis} - minutes{offset_minutes};
   const TimeMs time = duration_cast<milliseconds>(total).count();
   // "0000-01-01T00:30:00+01:00" is a valid RFC 3339 text for a time in year -1.
-  if (time < kEarliest || time > kLatest) return std::nullopt;
+  if (time < kMinTime || time > kMaxTime) return std::nullopt;
   return time;
 }
 

@@ -12,6 +12,10 @@ namespace custody {
 
 using TimeMs = std::int64_t;
 
+// What four year digits can say in UTC, so every time FormatTime writes, ParseTime reads back.
+inline constexpr TimeMs kMinTime = -62167219200000;  // 0000-01-01T00:00:00.000Z
+inline constexpr TimeMs kMaxTime = 253402300799999;  // 9999-12-31T23:59:59.999Z
+
 // Formats as 2026-11-21T10:00:00.000Z.
 std::string FormatTime(TimeMs time);
 

@@ -252,44 +252,6 @@ void FormatDate(std::int64_t days, char* text) {
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view text) {
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length;
-    std::uint32_t code;
-    if ((c & 0xe0) == 0xc0) {
-      length = 2;
-      code = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      length = 3;
-      code = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      length = 4;
-      code = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + length > n) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      code = code << 6 | (next & 0x3f);
-    }
-    static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kMinimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) {
-      return false;
-    }
-    i += length;
-  }
-  return true;
-}
-
 Result<std::string> CanonicalObject(const boost::json::value& value, std::string_view field) {
   if (!value.is_object()) return Status::InvalidArgument(std::string(field) + ": not an object");
   if (Status status = CheckValue(value, field); !status.ok()) return status;

@@ -13,6 +13,8 @@
 
 #include "domain/event.h"
 #include "domain/status.h"
+#include "domain/time.h"
+#include "domain/utf8.h"
 
 namespace custody::eventstore {
 
@@ -52,12 +54,6 @@ bool FromHex(std::string_view hex, Digest* out);
 
 // Appends FormatTime(time) without going through printf (verify formats two times per event).
 void AppendTime(std::string& out, TimeMs time);
-
-// Times a verifier can round-trip through FormatTime/ParseTime: years 0000 to 9999.
-inline constexpr TimeMs kMinTime = -62167219200000;  // 0000-01-01T00:00:00.000Z
-inline constexpr TimeMs kMaxTime = 253402300799999;  // 9999-12-31T23:59:59.999Z
-
-bool IsValidUtf8(std::string_view text);
 
 // Parses a JSON object and returns its canonical text. Refuses what the canonical encoding
 // cannot carry the same way in every language: non-objects, floating-point numbers, invalid

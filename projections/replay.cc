@@ -33,29 +33,18 @@ class BatchQueue {
     for (std::size_t i = 0; i < kBatchesInFlight; ++i) empty_.emplace_back();
   }
 
-  // Reader side.
+  // Reader side. TakeEmpty returns an empty vector at once when the applier gave up.
   Batch TakeEmpty() {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [this] { return !empty_.empty() || abandoned_; });
-    if (empty_.empty()) return {};
-    Batch batch = std::move(empty_.front());
-    empty_.pop_front();
-    return batch;
+    return Take(empty_, [this] { return !empty_.empty() || abandoned_; }).value_or(Batch{});
   }
   void PutFull(Batch batch) {
-    {
-      std::lock_guard lock(mutex_);
-      full_.push_back(std::move(batch));
-    }
-    changed_.notify_all();
+    Change([&] { full_.push_back(std::move(batch)); });
   }
   void Finish(Status status) {
-    {
-      std::lock_guard lock(mutex_);
+    Change([&] {
       finished_ = true;
       status_ = std::move(status);
-    }
-    changed_.notify_all();
+    });
   }
   bool abandoned() {
     std::lock_guard lock(mutex_);
@@ -64,27 +53,14 @@ class BatchQueue {
 
   // Applier side: the next full batch, or nullopt when the reader has finished.
   std::optional<Batch> TakeFull() {
-    std::unique_lock lock(mutex_);
-    changed_.wait(lock, [this] { return !full_.empty() || finished_; });
-    if (full_.empty()) return std::nullopt;
-    Batch batch = std::move(full_.front());
-    full_.pop_front();
-    return batch;
+    return Take(full_, [this] { return !full_.empty() || finished_; });
   }
   void PutEmpty(Batch batch) {
-    {
-      std::lock_guard lock(mutex_);
-      empty_.push_back(std::move(batch));
-    }
-    changed_.notify_all();
+    Change([&] { empty_.push_back(std::move(batch)); });
   }
-  // The applier stops early (an exception): the reader must not wait for it.
+  // The applier stops early: the reader must not wait for it.
   void Abandon() {
-    {
-      std::lock_guard lock(mutex_);
-      abandoned_ = true;
-    }
-    changed_.notify_all();
+    Change([&] { abandoned_ = true; });
   }
   Status status() {
     std::lock_guard lock(mutex_);
@@ -92,6 +68,24 @@ class BatchQueue {
   }
 
  private:
+  template <typename Ready>
+  std::optional<Batch> Take(std::deque<Batch>& from, Ready ready) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, ready);
+    if (from.empty()) return std::nullopt;
+    Batch batch = std::move(from.front());
+    from.pop_front();
+    return batch;
+  }
+  template <typename Update>
+  void Change(Update update) {
+    {
+      std::lock_guard lock(mutex_);
+      update();
+    }
+    changed_.notify_all();
+  }
+
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Batch> empty_, full_;

@@ -1,9 +1,9 @@
 #include "server/problem.h"
 
-#include <cstdint>
-
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
+
+#include "domain/utf8.h"
 
 namespace custody::server {
 namespace {
@@ -37,35 +37,6 @@ std::string_view TitleOf(std::string_view code) {
   return "Error";
 }
 
-// The length of the valid UTF-8 sequence at the start of `text`; 0 when it is not one.
-std::size_t Utf8Sequence(std::string_view text) {
-  const auto lead = static_cast<unsigned char>(text[0]);
-  if (lead < 0x80) return 1;
-  std::size_t length;
-  std::uint32_t code;
-  if ((lead & 0xe0) == 0xc0) {
-    length = 2;
-    code = lead & 0x1f;
-  } else if ((lead & 0xf0) == 0xe0) {
-    length = 3;
-    code = lead & 0x0f;
-  } else if ((lead & 0xf8) == 0xf0) {
-    length = 4;
-    code = lead & 0x07;
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  for (std::size_t i = 1; i < length; ++i) {
-    const auto next = static_cast<unsigned char>(text[i]);
-    if ((next & 0xc0) != 0x80) return 0;
-    code = code << 6 | (next & 0x3f);
-  }
-  static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code < kMinimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
-  return length;
-}
-
 // Problems quote what the client sent (a path, a parameter's name, a tenant from the URL),
 // which may be any bytes once percent-decoded; a JSON document must be UTF-8, so each invalid
 // byte becomes U+FFFD.
@@ -73,7 +44,7 @@ std::string ValidUtf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   while (!text.empty()) {
-    const std::size_t length = Utf8Sequence(text);
+    const std::size_t length = Utf8SequenceLength(text);
     if (length == 0) {
       out += "\xEF\xBF\xBD";
       text.remove_prefix(1);

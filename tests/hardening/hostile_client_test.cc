@@ -30,6 +30,12 @@ class HostileClients : public servertest::ServerTest {
     StartServer(options);
   }
 
+  // A command's request line and headers, up to the body's framing headers.
+  std::string CommandHead() const {
+    return "POST /v1/tenants/acme/commands HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+           writer_ + "\r\nContent-Type: application/json\r\n";
+  }
+
   // Sends `bytes` one at a time every `pause` until the server closes the connection or
   // `limit` passes; returns how long the server took to close it (limit when it did not).
   static Clock::duration Trickle(RawSocket& socket, const std::string& bytes, Clock::duration pause,
@@ -153,10 +159,7 @@ TEST_F(HostileClients, IdleConnectionsHitTheCapAndTheNextIsRefusedCleanly) {
 TEST_F(HostileClients, OversizedHeadersAndBodiesAreRefusedAndStoreNothing) {
   SeedAcme();
   const std::int64_t head = Head();
-  const std::string command =
-      "POST /v1/tenants/acme/commands HTTP/1.1\r\nHost: x\r\n"
-      "Authorization: Bearer " +
-      writer_ + "\r\nContent-Type: application/json\r\n";
+  const std::string command = CommandHead();
   struct Case {
     const char* name;
     std::string request;
@@ -201,10 +204,7 @@ TEST_F(HostileClients, OversizedHeadersAndBodiesAreRefusedAndStoreNothing) {
 TEST_F(HostileClients, BodiesWhoseLengthCannotBeKnownAreRefused) {
   SeedAcme();
   const std::int64_t head = Head();
-  const std::string post =
-      "POST /v1/tenants/acme/commands HTTP/1.1\r\nHost: x\r\n"
-      "Authorization: Bearer " +
-      writer_ + "\r\nContent-Type: application/json\r\n";
+  const std::string post = CommandHead();
   const std::string smuggled = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
   const std::string cases[] = {
       post + "Transfer-Encoding: chunked, gzip\r\n\r\n" + smuggled,

@@ -1,0 +1,16 @@
+#pragma once
+
+// UTF-8 as RFC 3629 defines it: no overlong forms, no surrogates, nothing above U+10FFFF.
+
+#include <cstddef>
+#include <string_view>
+
+namespace custody {
+
+// The length of the well-formed sequence at the start of `text` (1 to 4); 0 when `text` is
+// empty or does not start with one.
+std::size_t Utf8SequenceLength(std::string_view text);
+
+bool IsValidUtf8(std::string_view text);
+
+}  // namespace custody
