@@ -109,6 +109,7 @@ Status CheckValue(const boost::json::value& value, std::string_view field) {
 EventView ViewOf(const Event& e) {
   EventView view;
   view.position = e.position;
+  view.prev_hash = e.prev_hash;
   view.id = e.id;
   view.stream = e.stream;
   view.version = e.version;
@@ -145,7 +146,9 @@ void AppendCanonicalBytes(std::string& out, const EventView& e) {
   AppendTime(out, e.occurred_at);
   out += "\",\"position\":";
   AppendInt(out, e.position);
-  out += ",\"recorded_at\":\"";
+  out += ",\"prev_hash\":\"";
+  out += e.prev_hash;  // hex digits: nothing to escape
+  out += "\",\"recorded_at\":\"";
   AppendTime(out, e.recorded_at);
   out += "\",\"source\":{\"ip\":";
   AppendNullable(out, e.source_ip);
@@ -164,22 +167,25 @@ void AppendCanonicalBytes(std::string& out, const EventView& e) {
   out += '}';
 }
 
-bool ChainDigest(const Digest& prev, std::string_view bytes, Digest* out) {
+bool Sha256(std::string_view bytes, Digest* out) {
   thread_local std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
   const EVP_MD* md = Sha256Md();
   unsigned int size = 0;
   return ctx != nullptr && md != nullptr && EVP_DigestInit_ex2(ctx.get(), md, nullptr) == 1 &&
-         EVP_DigestUpdate(ctx.get(), prev.data(), prev.size()) == 1 &&
          EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) == 1 &&
          EVP_DigestFinal_ex(ctx.get(), out->data(), &size) == 1 && size == out->size();
 }
 
+void ToHex(const Digest& digest, char* out) {
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    out[2 * i] = kHexDigits[digest[i] >> 4];
+    out[2 * i + 1] = kHexDigits[digest[i] & 0xf];
+  }
+}
+
 std::string ToHex(const Digest& digest) {
   std::string hex(digest.size() * 2, '0');
-  for (std::size_t i = 0; i < digest.size(); ++i) {
-    hex[2 * i] = kHexDigits[digest[i] >> 4];
-    hex[2 * i + 1] = kHexDigits[digest[i] & 0xf];
-  }
+  ToHex(digest, hex.data());
   return hex;
 }
 

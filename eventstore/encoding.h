@@ -23,6 +23,7 @@ using Digest = std::array<unsigned char, 32>;
 // The fields CanonicalEventBytes covers, borrowed from an Event or a database row.
 struct EventView {
   std::int64_t position = 0;
+  std::string_view prev_hash;  // 64 lower-case hex digits
   std::string_view id;
   std::string_view stream;
   std::int64_t version = 0;
@@ -45,10 +46,13 @@ EventView ViewOf(const Event& event);
 // Appends the canonical bytes (docs/STORAGE.md) to `out`.
 void AppendCanonicalBytes(std::string& out, const EventView& event);
 
-// SHA-256(prev || bytes). False only if the crypto library fails.
-bool ChainDigest(const Digest& prev, std::string_view bytes, Digest* out);
+// SHA-256(bytes): an event's hash is the digest of its canonical bytes, which include its
+// prev_hash. False only if the crypto library fails.
+bool Sha256(std::string_view bytes, Digest* out);
 
 std::string ToHex(const Digest& digest);
+// Writes the 64 hex digits of `digest` at `out`, without allocating.
+void ToHex(const Digest& digest, char* out);
 // Decodes 64 lower-case hex digits; false for anything else.
 bool FromHex(std::string_view hex, Digest* out);
 

@@ -181,10 +181,14 @@ std::string CanonicalEventBytes(const Event& event) {
 
 std::string ChainHash(std::string_view prev_hash_hex, const Event& event) {
   Digest prev;
+  if (!FromHex(prev_hash_hex, &prev)) return std::string();
+  EventView view = ViewOf(event);
+  view.prev_hash = prev_hash_hex;
+  std::string bytes;
+  bytes.reserve(320 + event.data.size());
+  AppendCanonicalBytes(bytes, view);
   Digest hash;
-  if (!FromHex(prev_hash_hex, &prev) || !ChainDigest(prev, CanonicalEventBytes(event), &hash)) {
-    return std::string();
-  }
+  if (!Sha256(bytes, &hash)) return std::string();
   return ToHex(hash);
 }
 

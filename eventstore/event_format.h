@@ -15,10 +15,11 @@ namespace custody::eventstore {
 inline constexpr char kGenesisHash[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-// Canonical JSON of every field but prev_hash and hash (keys sorted, no white space).
+// Canonical JSON of every field but hash (keys sorted, no white space): the event as served,
+// without its hash, in canonical form.
 std::string CanonicalEventBytes(const Event& event);
 
-// SHA-256 over the 32 raw bytes of `prev_hash` followed by CanonicalEventBytes(event), as 64
+// SHA-256 over CanonicalEventBytes of `event` with its prev_hash set to `prev_hash_hex`, as 64
 // lower-case hex digits. Empty when prev_hash_hex is not 64 lower-case hex digits (an empty
 // string never equals a stored hash, so a malformed chain fails verification).
 std::string ChainHash(std::string_view prev_hash_hex, const Event& event);

@@ -120,7 +120,7 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool into_empty_log) 
     AppendCanonicalBytes(scratch_, view);
     Digest hash;
     Digest stored;
-    if (!ChainDigest(head_.hash, scratch_, &hash)) return Status::IOError("SHA-256 failed");
+    if (!Sha256(scratch_, &hash)) return Status::IOError("SHA-256 failed");
     if (!FromHex(e.hash, &stored) || stored != hash) {
       return ImportError(position, "hash does not match the event's content");
     }

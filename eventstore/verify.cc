@@ -89,6 +89,7 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
   StreamNames names(db);
   std::int64_t expected = first;
   std::string bytes;
+  char prev_hex[64];
   auto fail = [out](std::int64_t position, std::string problem) {
     out->failure = Failure{position, std::move(problem)};
   };
@@ -107,6 +108,8 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
       return fail(expected, "prev_hash is not the hash of the previous position");
     }
     if (!ToDigest(prev_hash, &prev)) return fail(expected, "prev_hash is not 32 bytes");
+    ToHex(prev, prev_hex);
+    e.prev_hash = std::string_view(prev_hex, sizeof prev_hex);
     const std::int64_t stream_id = s.ColumnInt64(1);
     e.version = s.ColumnInt64(2);
     e.recorded_at = s.ColumnInt64(3);
@@ -147,7 +150,7 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
     bytes.clear();
     AppendCanonicalBytes(bytes, e);
     Digest hash;
-    if (!ChainDigest(prev, bytes, &hash)) {
+    if (!Sha256(bytes, &hash)) {
       out->status = Status::IOError("SHA-256 failed");
       return;
     }

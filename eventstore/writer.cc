@@ -308,7 +308,7 @@ Status Writer::Stage(Work& work, Batch& batch) {
     scratch_.clear();
     AppendCanonicalBytes(scratch_, view);
     Digest hash;
-    if (!ChainDigest(head_.hash, scratch_, &hash)) return Status::IOError("SHA-256 failed");
+    if (!Sha256(scratch_, &hash)) return Status::IOError("SHA-256 failed");
     event.hash = ToHex(hash);
     if (Status status = InsertEvent(*db_, stream->id, view, head_.hash, hash); !status.ok()) {
       return status;

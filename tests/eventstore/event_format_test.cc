@@ -26,7 +26,7 @@ Event GoldenEvent() {
   e.source.ip = "127.0.0.1";
   e.data = "{\"admin\":\"bob\",\"note\":\"\xc3\xa9 \\\"q\\\"\\n\"}";
   e.prev_hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
-  e.hash = "3a6b350ee79557953af57e866d10e7a36efb01824c0db39bc580bcec40952e77";
+  e.hash = "dd287be226c5d77d6d660d60822f4355c8e4c97c2167f911068244cde98dd159";
   return e;
 }
 
@@ -36,20 +36,21 @@ TEST(EventFormat, CanonicalBytesSortKeysAndWriteEmptyOptionalsAsNull) {
             "\"data\":{\"admin\":\"bob\",\"note\":\"\xc3\xa9 \\\"q\\\"\\n\"},\"format\":1,"
             "\"id\":\"0193f0c2-5b7e-7c3a-9f1e-1a2b3c4d5e6f\","
             "\"occurred_at\":\"2026-11-21T10:00:00.000Z\",\"position\":42,"
+            "\"prev_hash\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
             "\"recorded_at\":\"2026-11-21T10:00:00.004Z\","
             "\"source\":{\"ip\":\"127.0.0.1\",\"user_agent\":null},\"stream\":\"acme/instance\","
             "\"subject\":\"bob\",\"tenant\":\"acme\",\"type\":\"marketo.connected\","
             "\"version\":7}");
 }
 
-// Expected values computed outside this code: SHA-256 of the raw previous hash followed by the
-// canonical bytes above.
+// Expected values computed outside this code (Python's hashlib and json.dumps with sorted keys):
+// SHA-256 of the canonical bytes above, which hold the previous hash.
 TEST(EventFormat, ChainHashMatchesIndependentSha256) {
   const Event e = GoldenEvent();
   EXPECT_EQ(ChainHash(e.prev_hash, e),
-            "3a6b350ee79557953af57e866d10e7a36efb01824c0db39bc580bcec40952e77");
+            "dd287be226c5d77d6d660d60822f4355c8e4c97c2167f911068244cde98dd159");
   EXPECT_EQ(ChainHash(kGenesisHash, e),
-            "7bc3408a127005dcf6064aef31275ce7ce384a1c4b477ce5b928c2c191d69950");
+            "61ecc397306ffe46fe34334a59b733b42b50d7757bf1616a78e8994cdb377f67");
 }
 
 TEST(EventFormat, ChainHashIsEmptyForMalformedPrevHash) {
@@ -71,9 +72,11 @@ TEST(EventFormat, ChainHashChangesWithEveryCoveredField) {
   changed[7].format = 2;
   changed[8].correlation_id = "x";
   for (const Event& e : changed) EXPECT_NE(ChainHash(kGenesisHash, e), hash);
+  // The previous hash is covered: it is the one given, whatever the event's field says.
+  EXPECT_NE(ChainHash(std::string(64, 'a'), base), hash);
   Event different_prev = base;
   different_prev.prev_hash = std::string(64, 'a');
-  EXPECT_EQ(ChainHash(kGenesisHash, different_prev), hash) << "prev_hash is not covered";
+  EXPECT_EQ(ChainHash(kGenesisHash, different_prev), hash);
 }
 
 TEST(EventFormat, JsonHasServedKeyOrder) {
@@ -86,7 +89,7 @@ TEST(EventFormat, JsonHasServedKeyOrder) {
             "\"correlation_id\":null,\"source\":{\"ip\":\"127.0.0.1\",\"user_agent\":null},"
             "\"data\":{\"admin\":\"bob\",\"note\":\"\xc3\xa9 \\\"q\\\"\\n\"},"
             "\"prev_hash\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
-            "\"hash\":\"3a6b350ee79557953af57e866d10e7a36efb01824c0db39bc580bcec40952e77\","
+            "\"hash\":\"dd287be226c5d77d6d660d60822f4355c8e4c97c2167f911068244cde98dd159\","
             "\"format\":1}");
 }
 
@@ -159,7 +162,7 @@ TEST(EventFormat, JsonRefusesMistypedFields) {
   ExpectRefused(GoldenJsonWith(GoldenEvent().data, "\"text\""), "data");
   ExpectRefused(GoldenJsonWith("\"admin\":\"bob\"", "\"admin\":1.5"), "data");
   ExpectRefused(GoldenJsonWith("\"prev_hash\":\"9f", "\"prev_hash\":\"9F"), "prev_hash");
-  ExpectRefused(GoldenJsonWith("\"hash\":\"3a6b", "\"hash\":\"3a6"), "hash");
+  ExpectRefused(GoldenJsonWith("\"hash\":\"dd28", "\"hash\":\"3a6"), "hash");
 }
 
 TEST(EventFormat, JsonRefusesWhatIsNotOneObject) {
@@ -185,7 +188,7 @@ TEST(EventFormat, CsvQuotesOnlyWhatNeedsIt) {
             "\"bob, jr\",\"say \"\"hi\"\"\",2026-11-21T10:00:00.000Z,2026-11-21T10:00:00.004Z,"
             "c-123,\"line\nbreak\",127.0.0.1,\"cr\rhere\",\"{\"\"a\"\":\"\"x\"\"}\","
             "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,"
-            "3a6b350ee79557953af57e866d10e7a36efb01824c0db39bc580bcec40952e77,1\r\n");
+            "dd287be226c5d77d6d660d60822f4355c8e4c97c2167f911068244cde98dd159,1\r\n");
 }
 
 TEST(EventFormat, FastTimeFormattingAgreesWithFormatTime) {
