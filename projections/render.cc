@@ -40,7 +40,14 @@ json::value RenderMarketo(const TenantView& view, std::int64_t as_of) {
   for (const std::string& member : instance.access) access.emplace_back(member);
   json::value owner = nullptr;
   if (const Connection* current = instance.owner()) {
-    owner = json::object{{"member", current->admin}, {"since", FormatTime(current->since)}};
+    // Owner since the custody period began (an admin who connected as a standby became owner
+    // later, when the owner before left), as the custody chain says.
+    TimeMs since = current->since;
+    if (!view.custody.empty() && !view.custody.back().to &&
+        view.custody.back().owner == current->admin) {
+      since = view.custody.back().from;
+    }
+    owner = json::object{{"member", current->admin}, {"since", FormatTime(since)}};
   }
   return json::object{
       {"state", instance.connected.empty() ? "disconnected" : "connected"},

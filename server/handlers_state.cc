@@ -38,7 +38,10 @@ json::value Render(const Call& call, StateQuery query, const TenantView& view, s
       if (view.instance.member(call.member) == nullptr) break;
       return projections::RenderRemovalCheck(view, call.member);
     case StateQuery::kMember:
-      if (view.onboarding.count(call.member) == 0) break;
+      // Attempts by someone never invited are kept (and refused), but they are no member.
+      if (view.instance.member(call.member) == nullptr || view.onboarding.count(call.member) == 0) {
+        break;
+      }
       return projections::RenderOnboardingMember(view, call.member);
   }
   *missing = Problem(call.request, 404, "not_found",

@@ -104,6 +104,30 @@ TEST_F(Handover, TheSeedStoryEndsWithBobOwningAndAliceRemoved) {
             Strings{"carol"});
 }
 
+TEST_F(Handover, TheNewOwnerOwnsSinceTheHandoverNotSinceConnecting) {
+  SeedAcme();
+  auto at = [&](const std::string& command, const std::string& actor, const char* time) {
+    const HttpResponse answer = Command(
+        "acme", json::object{{"command", command}, {"actor", actor}, {"occurred_at", time}});
+    EXPECT_EQ(answer.status, 201) << answer.body;
+  };
+  at("connect_marketo", "alice", "2026-11-02T09:00:00Z");
+  const std::int64_t alice_connected = Head();
+  at("connect_marketo", "bob", "2026-11-03T09:00:00Z");  // standby from here
+  at("disconnect_marketo", "alice", "2026-11-05T09:00:00Z");
+
+  const json::value owner = Get("/v1/tenants/acme/marketo", reviewer_).Json().at("owner");
+  EXPECT_EQ(Str(owner, "member"), "bob");
+  EXPECT_EQ(Str(owner, "since"), "2026-11-05T09:00:00.000Z");
+  const json::array periods = Get("/v1/tenants/acme/marketo/custody", reviewer_).Json().as_array();
+  ASSERT_EQ(periods.size(), 2u);
+  EXPECT_EQ(Str(periods[1], "from"), "2026-11-05T09:00:00.000Z");
+  // And alice, the first owner, owned since she connected.
+  const HttpResponse before =
+      Get("/v1/tenants/acme/marketo?at=" + std::to_string(alice_connected + 1), reviewer_);
+  EXPECT_EQ(Str(before.Json().at("owner"), "since"), "2026-11-02T09:00:00.000Z") << before.body;
+}
+
 TEST_F(Handover, CreatingAnExistingTenantIsARuleViolation) {
   const HttpResponse created = CreateTenant("acme", "alice");
   ASSERT_EQ(created.status, 201) << created.body;
@@ -121,6 +145,12 @@ TEST_F(Handover, UnknownTenantAndMemberAreNotFound) {
   EXPECT_EQ(Get("/v1/tenants/acme/members/zed/removal-check", operator_).status, 404);
   EXPECT_EQ(Get("/v1/tenants/acme/onboarding/zed", operator_).status, 404);
   EXPECT_EQ(Get("/v1/tenants/acme/onboarding/zed", operator_).Code(), "not_found");
+  // Someone never invited who tries a step is refused, and is still no member to ask about.
+  const HttpResponse stranger = Command(
+      "acme",
+      json::object{{"command", "onboarding_step"}, {"actor", "zed"}, {"step", "get_started"}});
+  EXPECT_EQ(Str(stranger.Json(), "rule"), "unknown_member") << stranger.body;
+  EXPECT_EQ(Get("/v1/tenants/acme/onboarding/zed", operator_).status, 404);
 }
 
 class Onboarding : public ServerTest {
