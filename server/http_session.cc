@@ -155,24 +155,30 @@ void HttpSession::ReadBody() {
 }
 
 void HttpSession::OnReadError(beast::error_code error) {
-  if (parser_ && parser_->is_header_done()) {
-    method_ = std::string(parser_->get().method_string());
-    path_ = PathOf(std::string(parser_->get().target()));
-    version_ = parser_->get().version();
+  if (parser_) {
+    // The request line is known as soon as it was parsed, also when the header or a declared
+    // body length failed afterwards: the problem names the path the client asked for.
+    const auto& message = parser_->get();
+    if (!message.target().empty()) {
+      method_ = std::string(message.method_string());
+      path_ = PathOf(std::string(message.target()));
+    }
+    if (parser_->is_header_done()) version_ = message.version();
   }
+  const std::string instance = path_ == "-" ? "/" : path_;
   if (error == http::error::body_limit) {
     return SendAndClose(Problem(
-        path_, 413, "body_too_large",
+        instance, 413, "body_too_large",
         "the body is over the limit of " + std::to_string(state_->options.body_limit) + " bytes"));
   }
   if (error == http::error::header_limit) {
-    return SendAndClose(Problem("/", 431, "headers_too_large",
+    return SendAndClose(Problem(instance, 431, "headers_too_large",
                                 "the request header is over the limit of " +
                                     std::to_string(state_->options.header_limit) + " bytes"));
   }
   if (IsHttpError(error) && error != http::error::end_of_stream &&
       error != http::error::partial_message) {
-    return SendAndClose(Problem("/", 400, "invalid_request",
+    return SendAndClose(Problem(instance, 400, "invalid_request",
                                 "the request is not valid HTTP/1.1: " + error.message()));
   }
   Close();  // end of stream, timeout, reset: nobody to answer

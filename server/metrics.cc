@@ -1,6 +1,6 @@
 #include "server/metrics.h"
 
-#include <cstdio>
+#include <charconv>
 
 namespace custody::server {
 namespace {
@@ -14,10 +14,11 @@ std::vector<double> BatchBounds() {
   return bounds;
 }
 
+// The shortest text that reads back as `value`: 0.0025, not 0.0025000000000000001.
 std::string Number(double value) {
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return buffer;
+  const auto written = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, written.ptr);
 }
 
 // Label values are route patterns and fixed words, but escape anyway as the format requires.

@@ -161,10 +161,12 @@ Response RouteRequest(const Request& request, Context& context) {
     segments.push_back(std::move(*decoded));
   }
   std::string allow;
+  std::string_view known_path;  // the pattern of a path that exists with other methods
   for (const Route& route : kRoutes) {
     std::string tenant, member;
     if (!Matches(route.pattern, segments, &tenant, &member)) continue;
     if (route.method != request.method) {
+      known_path = route.pattern;
       if (allow.find(route.method) == std::string::npos) {
         allow += (allow.empty() ? "" : ", ") + std::string(route.method);
       }
@@ -181,6 +183,7 @@ Response RouteRequest(const Request& request, Context& context) {
     Response response = Problem(request, 405, "method_not_allowed",
                                 request.method + " is not allowed here; use " + allow);
     response.headers.emplace_back("Allow", allow);
+    response.route = known_path;
     return response;
   }
   return Problem(request, 404, "not_found", "no such route: " + path);

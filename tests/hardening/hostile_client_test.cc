@@ -165,6 +165,7 @@ TEST_F(HostileClients, OversizedHeadersAndBodiesAreRefusedAndStoreNothing) {
     std::string request;
     const char* status_line;
     const char* code;
+    const char* instance;  // the path asked for, whenever the request line was read
   };
   std::string many_fields;
   for (int i = 0; i < 2000; ++i) many_fields += "X-F" + std::to_string(i) + ": value\r\n";
@@ -173,18 +174,18 @@ TEST_F(HostileClients, OversizedHeadersAndBodiesAreRefusedAndStoreNothing) {
   std::snprintf(chunk_size, sizeof chunk_size, "%zx\r\n", big.size());
   const Case cases[] = {
       {"many header fields", "GET /healthz HTTP/1.1\r\nHost: x\r\n" + many_fields + "\r\n",
-       "HTTP/1.1 431", "headers_too_large"},
+       "HTTP/1.1 431", "headers_too_large", "/healthz"},
       {"one huge header", "GET /healthz HTTP/1.1\r\nX-Big: " + std::string(40000, 'b') + "\r\n\r\n",
-       "HTTP/1.1 431", "headers_too_large"},
+       "HTTP/1.1 431", "headers_too_large", "/healthz"},
       {"declared length over the limit", command + "Content-Length: 1000000000000\r\n\r\n",
-       "HTTP/1.1 413", "body_too_large"},
+       "HTTP/1.1 413", "body_too_large", "/v1/tenants/acme/commands"},
       {"chunked body over the limit",
        command + "Transfer-Encoding: chunked\r\n\r\n" + chunk_size + big + "\r\n0\r\n\r\n",
-       "HTTP/1.1 413", "body_too_large"},
+       "HTTP/1.1 413", "body_too_large", "/v1/tenants/acme/commands"},
       {"length that overflows", command + "Content-Length: 99999999999999999999999\r\n\r\n",
-       "HTTP/1.1 400", "invalid_request"},
+       "HTTP/1.1 400", "invalid_request", "/v1/tenants/acme/commands"},
       {"two lengths", command + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "HTTP/1.1 400",
-       "invalid_request"},
+       "invalid_request", "/v1/tenants/acme/commands"},
   };
   for (const Case& bad : cases) {
     RawSocket socket(port_);
@@ -193,6 +194,8 @@ TEST_F(HostileClients, OversizedHeadersAndBodiesAreRefusedAndStoreNothing) {
     const std::string answer = socket.ReadUntilClosed(5s, &closed);
     EXPECT_EQ(answer.rfind(bad.status_line, 0), 0u) << bad.name << ": " << answer.substr(0, 200);
     EXPECT_NE(answer.find(std::string("\"code\":\"") + bad.code + "\""), std::string::npos)
+        << bad.name << ": " << answer.substr(0, 400);
+    EXPECT_NE(answer.find(std::string("\"instance\":\"") + bad.instance + "\""), std::string::npos)
         << bad.name << ": " << answer.substr(0, 400);
     EXPECT_TRUE(closed) << bad.name;
   }

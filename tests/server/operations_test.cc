@@ -41,7 +41,16 @@ TEST_F(Operations, MetricsMoveWithRequestsCommandsAndAppends) {
   Get("/healthz", "");
   Get("/healthz", "");
   ASSERT_EQ(Act("disconnect_marketo", "bob").status, 409);  // bob never connected
+  ASSERT_EQ(Send(port_, "DELETE", "/v1/tenants/acme/marketo", Auth(operator_)).status, 405);
   const std::string after = Metrics();
+  // A known path asked with another method counts under its pattern, not as unmatched.
+  EXPECT_EQ(Sample(after,
+                   "custody_http_requests_total{route=\"/v1/tenants/{tenant}/marketo\","
+                   "method=\"DELETE\",status=\"405\"}"),
+            1);
+  // Bucket bounds as written, not as binary floating point spells them out.
+  EXPECT_NE(after.find("le=\"0.0025\"}"), std::string::npos);
+  EXPECT_EQ(after.find("0.0025000"), std::string::npos);
   EXPECT_EQ(Sample(after, health), health_before + 2);
   EXPECT_EQ(Sample(after, "custody_commands_total{outcome=\"rejected\"}"), 1);
   EXPECT_EQ(Sample(after, "custody_commands_total{outcome=\"recorded\"}"), 3);
