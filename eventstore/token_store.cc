@@ -1,11 +1,11 @@
 #include "eventstore/token_store.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
-#include <array>
 #include <mutex>
 
+#include "domain/command_codec.h"
+#include "eventstore/encoding.h"
 #include "eventstore/random.h"
 #include "eventstore/schema.h"
 #include "eventstore/sqlite.h"
@@ -20,13 +20,7 @@ constexpr int kIdAttempts = 8;  // ids are short: retry the rare collision
 
 constexpr char kColumns[] = "id, role, tenant, name, created_at, revoked_at";
 
-using Hash = std::array<unsigned char, 32>;
-
-bool Sha256(std::string_view text, Hash* out) {
-  unsigned int size = 0;
-  return EVP_Digest(text.data(), text.size(), out->data(), &size, EVP_sha256(), nullptr) == 1 &&
-         size == out->size();
-}
+using Hash = Digest;
 
 Token ReadToken(const Statement& s) {
   Token token;
@@ -46,6 +40,11 @@ Status CheckRole(const std::string& role, const std::string& tenant) {
     if (tenant.empty()) return Status::InvalidArgument("a writer token needs a tenant");
   } else if (role != "reviewer") {
     return Status::InvalidArgument("role must be operator, writer or reviewer, not '" + role + "'");
+  }
+  if (!tenant.empty() && !IsValidId(tenant)) {
+    return Status::InvalidArgument("'" + tenant +
+                                   "' is no tenant id: 1 to 64 of A-Z a-z 0-9 . _ -, starting "
+                                   "with a letter or digit");
   }
   return Status::Ok();
 }
@@ -124,10 +123,10 @@ Status TokenStore::Revoke(const std::string& id, TimeMs now) {
   update.BindText(1, id);
   if (Status status = update.Run(); !status.ok()) return status;
   if (impl_->db->Changes() > 0) return Status::Ok();
-  // Nothing changed: either revoked already (fine, keep the first time) or unknown.
+  // Nothing changed: either revoked already (the first time is kept) or unknown.
   Statement find = impl_->db->GetCachedStatement("SELECT 1 FROM tokens WHERE id = ?");
   find.BindText(0, id);
-  if (find.Step()) return Status::Ok();
+  if (find.Step()) return Status::Conflict("token '" + id + "' was already revoked");
   if (!find.Succeeded()) return find.status();
   return Status::NotFound("no token has id '" + id + "'");
 }

@@ -35,7 +35,8 @@ class TokenStore {
   Result<std::pair<Token, std::string>> Add(const std::string& role, const std::string& tenant,
                                             const std::string& name, TimeMs now);
   Result<std::vector<Token>> List() const;
-  // kNotFound when no token has this id. Revoking a revoked token keeps the first time.
+  // kNotFound when no token has this id; kConflict when it was revoked already (the first
+  // revocation's time is kept).
   Status Revoke(const std::string& id, TimeMs now);
   // The live token whose secret this is; nullopt for unknown or revoked ones. Compares hashes
   // in constant time.

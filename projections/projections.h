@@ -20,7 +20,7 @@ namespace custody::projections {
 
 // Bump when TenantView, Apply or anything they use changes meaning or layout: stored
 // snapshots of another version are ignored and the projections are rebuilt from the log.
-inline constexpr int kProjectionCodeVersion = 1;
+inline constexpr int kProjectionCodeVersion = 2;
 inline constexpr char kSnapshotName[] = "tenants";
 
 // Every tenant's view as of one position.

@@ -51,7 +51,8 @@ void ApplyOnboarding(TenantView& view, const Event& event, const events::Payload
     progress.step_times[static_cast<int>(progress.aggregate.done)] = event.occurred_at;
     progress.blocked.clear();
   } else if (const auto* rejected = std::get_if<events::CommandRejected>(&payload)) {
-    progress.blocked = rejected->rule;
+    // A step tried after the last one is refused, but blocks nothing: the member is done.
+    if (!progress.aggregate.completed()) progress.blocked = rejected->rule;
   }
 }
 

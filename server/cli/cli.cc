@@ -1,5 +1,6 @@
 #include "server/cli/cli.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
@@ -27,6 +28,13 @@ int Parse(const Args& args, const char* usage, const po::options_description& op
       return kDone;
     }
     po::notify(values);
+  } catch (const po::required_option& error) {
+    // Named as the usage line names it: FILE, ACTION, not "the option '--file'".
+    std::string name = error.get_option_name();
+    name.erase(0, name.find_first_not_of('-'));
+    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    std::cerr << "custody: missing " << name << " (usage: " << usage << ")\n";
+    return kUsage;
   } catch (const po::error& error) {
     std::cerr << "custody: " << error.what() << " (usage: " << usage << ")\n";
     return kUsage;

@@ -173,6 +173,17 @@ Result<DemoResult> LoadDemo(server::App& app) {
 
 Status PrintDemoTokens(server::App& app, const std::string& base_url, std::ostream& out) {
   const TimeMs now = server::SystemNow();
+  // The demo's earlier tokens are revoked, so that a demo served again leaves one live pair,
+  // not one more pair of full-power tokens nobody holds any more.
+  auto existing = app.tokens->List();
+  if (!existing.ok()) return existing.status();
+  for (const eventstore::Token& token : *existing) {
+    if (token.revoked_at ||
+        (token.name != "demo operator" && token.name != "demo reviewer of acme")) {
+      continue;
+    }
+    if (Status revoked = app.tokens->Revoke(token.id, now); !revoked.ok()) return revoked;
+  }
   auto operator_token = app.tokens->Add("operator", "", "demo operator", now);
   if (!operator_token.ok()) return operator_token.status();
   auto reviewer_token = app.tokens->Add("reviewer", "acme", "demo reviewer of acme", now);

@@ -153,13 +153,11 @@ int RunDemo(const Args& args) {
   auto loaded = LoadDemo(**app);
   if (!loaded.ok()) return StorageFailure(loaded.status());
   PrintDemoSummary(*loaded, std::cout);
-  if (loaded->recorded + loaded->refused > 0) {
-    if (Status printed = PrintDemoTokens(**app, "http://127.0.0.1:8080", std::cout);
-        !printed.ok()) {
-      return StorageFailure(printed);
-    }
-    std::cout << "(start the server with: custody serve --db " << (*app)->path << ")\n";
+  // Fresh tokens every time (the earlier demo ones are revoked): they are shown only once.
+  if (Status printed = PrintDemoTokens(**app, "http://127.0.0.1:8080", std::cout); !printed.ok()) {
+    return StorageFailure(printed);
   }
+  std::cout << "(start the server with: custody serve --db " << (*app)->path << ")\n";
   return kDone;
 }
 

@@ -1,7 +1,10 @@
 // custody token add | list | revoke: API tokens, stored hashed.
 
-#include <iomanip>
+#include <algorithm>
+#include <array>
+#include <filesystem>
 #include <iostream>
+#include <vector>
 
 #include "eventstore/token_store.h"
 #include "server/app.h"
@@ -35,15 +38,26 @@ int Add(eventstore::TokenStore& tokens, const std::string& role, const std::stri
 int List(const eventstore::TokenStore& tokens) {
   auto all = tokens.List();
   if (!all.ok()) return StorageFailure(all.status());
-  std::cout << std::left << std::setw(16) << "ID" << std::setw(10) << "ROLE" << std::setw(16)
-            << "TENANT" << std::setw(20) << "NAME" << std::setw(26) << "CREATED"
-            << "REVOKED\n";
+  using Row = std::array<std::string, 6>;
+  std::vector<Row> rows = {{"ID", "ROLE", "TENANT", "NAME", "CREATED", "REVOKED"}};
   for (const auto& token : *all) {
-    std::cout << std::setw(16) << token.id << std::setw(10) << token.role << std::setw(16)
-              << (token.tenant.empty() ? "*" : token.tenant) << std::setw(20)
-              << (token.name.empty() ? "-" : token.name) << std::setw(26)
-              << FormatTime(token.created_at)
-              << (token.revoked_at ? FormatTime(*token.revoked_at) : "-") << "\n";
+    rows.push_back({token.id, token.role, token.tenant.empty() ? "*" : token.tenant,
+                    token.name.empty() ? "-" : token.name, FormatTime(token.created_at),
+                    token.revoked_at ? FormatTime(*token.revoked_at) : "-"});
+  }
+  // Each column as wide as its longest cell, two spaces apart: names are free-form.
+  Row::size_type columns = rows.front().size();
+  std::vector<std::size_t> widths(columns, 0);
+  for (const Row& row : rows) {
+    for (std::size_t c = 0; c < columns; ++c) widths[c] = std::max(widths[c], row[c].size());
+  }
+  for (const Row& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < columns; ++c) {
+      line += row[c];
+      if (c + 1 < columns) line.append(widths[c] + 2 - row[c].size(), ' ');
+    }
+    std::cout << line << "\n";
   }
   return kDone;
 }
@@ -69,13 +83,23 @@ int RunToken(const Args& args) {
   }
   if (action == "add" && role.empty()) return Fail(kUsage, "token add needs --role");
   if (action == "revoke" && id.empty()) return Fail(kUsage, "token revoke needs the token's ID");
+  // Only add may create the database (the first step of a set-up); listing or revoking in a
+  // file that is not there is a mistaken path.
+  const std::string path = ResolveDb(db);
+  if (action != "add" && !std::filesystem::exists(path)) {
+    return Fail(kStorage, "no database at '" + path + "'");
+  }
 
-  auto tokens = eventstore::TokenStore::Open(ResolveDb(db));
+  auto tokens = eventstore::TokenStore::Open(path);
   if (!tokens.ok()) return StorageFailure(tokens.status());
   if (action == "add") return Add(**tokens, role, tenant, name);
   if (action == "list") return List(**tokens);
   const Status revoked = (*tokens)->Revoke(id, server::SystemNow());
   if (revoked.code() == Status::Code::kNotFound) return Fail(kUsage, revoked.message());
+  if (revoked.code() == Status::Code::kConflict) {
+    std::cout << id << " was already revoked\n";  // the first revocation's time is kept
+    return kDone;
+  }
   if (!revoked.ok()) return StorageFailure(revoked);
   std::cout << "revoked " << id << "\n";
   return kDone;

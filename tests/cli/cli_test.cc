@@ -1,7 +1,9 @@
 // The `custody` binary, run as a user would: output, files and exit codes.
 
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
+#include <filesystem>
 
 #include <fstream>
 #include <sstream>
@@ -62,6 +64,16 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(Custody("token add --db " + db()).code, 2);  // no --role
   EXPECT_EQ(Custody("token add --role king --db " + db()).code, 2);
   EXPECT_EQ(Custody("serve --listen nowhere --db " + db()).code, 2);
+  // A missing positional argument is named as the usage line names it.
+  const Outcome no_file = Custody("import --db " + db());
+  EXPECT_EQ(no_file.code, 2);
+  EXPECT_NE(no_file.err.find("missing FILE"), std::string::npos) << no_file.err;
+  EXPECT_NE(Custody("token").err.find("missing ACTION"), std::string::npos);
+  // A tenant a token is made for must be a tenant id.
+  const Outcome bad_tenant =
+      Custody("token add --role reviewer --tenant 'bad tenant' --db " + db());
+  EXPECT_EQ(bad_tenant.code, 2);
+  EXPECT_NE(bad_tenant.err.find("no tenant id"), std::string::npos) << bad_tenant.err;
 }
 
 TEST_F(Cli, EverySubcommandHasHelp) {
@@ -94,6 +106,17 @@ TEST_F(Cli, DemoLoadsTheStoriesOnceAndPrintsTokens) {
   EXPECT_EQ(second.code, 0);
   EXPECT_NE(second.out.find("already loaded"), std::string::npos);
   EXPECT_EQ(CountLines(Custody("export --db " + db()).out), events);
+
+  // The second run's tokens replace the first run's: one live operator token, not two.
+  std::istringstream listed(Custody("token list --db " + db()).out);
+  int operators = 0, live_operators = 0;
+  for (std::string line; std::getline(listed, line);) {
+    if (line.find("demo operator") == std::string::npos) continue;
+    ++operators;
+    if (line.size() >= 3 && line.compare(line.size() - 3, 3, "  -") == 0) ++live_operators;
+  }
+  EXPECT_EQ(operators, 2);
+  EXPECT_EQ(live_operators, 1);
 }
 
 TEST_F(Cli, ReplayRebuildsTheDemoState) {
@@ -248,15 +271,28 @@ TEST_F(Cli, TokensArePrintedOnceListedWithoutSecretsAndRevocable) {
       added.out.substr(secret_at, added.out.find('\n', secret_at) - secret_at);
   const std::string id = added.out.substr(6, added.out.find(' ', 6) - 6);  // "token <id> (..."
 
+  // A name longer than the others still leaves its columns apart.
+  ASSERT_EQ(
+      Custody("token add --role operator --name 'a rather long name for a token' --db " + db())
+          .code,
+      0);
   const Outcome listed = Custody("token list --db " + db());
   EXPECT_EQ(listed.code, 0);
+  EXPECT_NE(listed.out.find("a rather long name for a token  20"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find(id), std::string::npos);
   EXPECT_NE(listed.out.find("reviewer"), std::string::npos);
   EXPECT_EQ(listed.out.find(secret), std::string::npos);
   EXPECT_EQ(Slurp(db()).find(secret), std::string::npos);
 
   EXPECT_EQ(Custody("token revoke " + id + " --db " + db()).code, 0);
+  const Outcome again = Custody("token revoke " + id + " --db " + db());
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.out.find("already revoked"), std::string::npos) << again.out;
   EXPECT_EQ(Custody("token revoke tok_nope --db " + db()).code, 2);
+  // Listing or revoking never creates a database at a mistaken path.
+  const std::string elsewhere = db() + ".absent";
+  EXPECT_EQ(Custody("token list --db " + elsewhere).code, 3);
+  EXPECT_FALSE(std::filesystem::exists(elsewhere));
   EXPECT_NE(Custody("token list --db " + db()).out.find("Z\n"), std::string::npos);  // revoked at
 }
 

@@ -95,7 +95,8 @@ TEST(TokenStore, RevokedTokenNoLongerAuthenticates) {
   ASSERT_TRUE(tokens->Revoke(drop->first.id, 500).ok());
   EXPECT_FALSE(tokens->Authenticate(drop->second)->has_value());
   EXPECT_TRUE(tokens->Authenticate(keep->second)->has_value());
-  EXPECT_TRUE(tokens->Revoke(drop->first.id, 900).ok()) << "revoking twice is harmless";
+  EXPECT_EQ(tokens->Revoke(drop->first.id, 900).code(), Status::Code::kConflict)
+      << "revoking twice says so and keeps the first time";
   const std::vector<Token> list = *tokens->List();
   ASSERT_EQ(list.size(), 2u);
   for (const Token& token : list) {

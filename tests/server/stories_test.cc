@@ -204,6 +204,11 @@ TEST_F(Onboarding, CarolCompletesEveryStepAndTheFunnelCountsHer) {
   EXPECT_EQ(Str(carol.Json(), "step"), "msi_panel_opened");
   EXPECT_TRUE(carol.Json().at("next_step").is_null());
   EXPECT_EQ(carol.Json().at("steps").as_array().size(), steps.size() + 1);  // and invited
+  // One more step after the last is refused, and blocks nobody who is done.
+  EXPECT_EQ(Step("carol", {{"step", "get_started"}}).status, 409);
+  const HttpResponse after = Get("/v1/tenants/acme/onboarding/carol", reviewer_);
+  EXPECT_TRUE(after.Json().at("completed").as_bool());
+  EXPECT_TRUE(after.Json().at("blocked").is_null()) << after.body;
 
   const HttpResponse list = Get("/v1/tenants/acme/onboarding", reviewer_);
   ASSERT_EQ(list.status, 200);
