@@ -5,8 +5,10 @@
 #include <charconv>
 #include <iostream>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
 #include "projections/projections.h"
 #include "projections/render.h"
@@ -33,14 +35,13 @@ Result<std::int64_t> ResolveUntil(const eventstore::EventStore& store, const std
                                  "'");
 }
 
+// The event as served (API, export), then what it changed.
 json::object TraceLine(const Event& event, const std::vector<std::string>& changes) {
+  json::object line = json::parse(eventstore::EventToJson(event)).as_object();
   json::array described;
   for (const auto& change : changes) described.emplace_back(change);
-  return json::object{
-      {"position", event.position},     {"type", event.type},
-      {"tenant", event.tenant},         {"actor", event.actor},
-      {"subject", event.subject},       {"occurred_at", FormatTime(event.occurred_at)},
-      {"changes", std::move(described)}};
+  line["changes"] = std::move(described);
+  return line;
 }
 
 }  // namespace

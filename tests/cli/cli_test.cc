@@ -148,6 +148,10 @@ TEST_F(Cli, ReplayTraceNamesEachChangeAndUntilStopsEarly) {
   std::int64_t transferred_at = 0;
   while (std::getline(lines, line) && line.rfind("{\"position\"", 0) == 0) {
     const auto event = boost::json::parse(line);
+    // Each line is the event as served (with its chain fields), then what it changed.
+    EXPECT_EQ(event.at("hash").as_string().size(), 64u) << line;
+    EXPECT_TRUE(event.as_object().contains("data")) << line;
+    EXPECT_TRUE(event.at("changes").is_array()) << line;
     if (event.at("type") == "marketo.ownership_transferred") {
       transferred_at = event.at("position").as_int64();
     }

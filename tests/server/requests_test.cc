@@ -139,6 +139,10 @@ TEST_F(Requests, EveryBadRequestIsAProblemAndWritesNothing) {
       {"bad after", "GET", "/v1/events?after=x", "", "", 400, "invalid_field", "after"},
       {"bad since", "GET", "/v1/events?since=monday", "", "", 400, "invalid_field", "since"},
       {"bad at", "GET", "/v1/tenants/acme/marketo?at=soon", "", "", 400, "invalid_field", "at"},
+      {"a parameter on a command", "POST", commands + "?dry_run=1", "application/json",
+       R"({"command":"connect_marketo","actor":"alice"})", 400, "invalid_field", "dry_run"},
+      {"a parameter on integrity", "GET", "/v1/integrity?full=1", "", "", 400, "invalid_field",
+       "full"},
   };
   const std::int64_t head = Head();
   for (const BadRequest& bad : cases) {
