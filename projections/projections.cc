@@ -142,4 +142,15 @@ Status Projections::Checkpoint() {
   return saved;
 }
 
+Status Projections::RebuildFromLog() {
+  std::unique_lock lock(mutex_);
+  // Commits already on disk whose listener waits for this lock are in the rebuild; the
+  // listener skips them by position.
+  Result<State> rebuilt = Rebuild(store_, "", std::nullopt);
+  if (!rebuilt.ok()) return rebuilt.status();
+  state_ = std::move(rebuilt).value();
+  checkpoint_position_ = 0;
+  return Status::Ok();
+}
+
 }  // namespace custody::projections

@@ -77,6 +77,9 @@ class Projections {
 
   // Writes a snapshot at the current position, if it moved since the last one.
   Status Checkpoint();
+  // Replaces the whole state by a rebuild from the log (commits wait meanwhile), and lets the
+  // next Checkpoint write a new snapshot: for a snapshot found not to match the log.
+  Status RebuildFromLog();
 
   // The first committed event that could not be applied, if any (ok otherwise).
   Status failure() const;

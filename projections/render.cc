@@ -18,15 +18,17 @@ json::object Progress(const std::string& member, const OnboardingProgress& progr
   const OnboardingState& state = progress.aggregate;
   const auto next = NextStep(state.done, state.client);
   const MemberRecord* record = instance.member(member);
+  const bool removed = record != nullptr && record->removed;  // can do no further step
   return json::object{
       {"member", member},
       {"step", std::string(StepName(state.done))},
-      {"next_step", next ? json::value(std::string(StepName(*next))) : json::value(nullptr)},
+      {"next_step",
+       next && !removed ? json::value(std::string(StepName(*next))) : json::value(nullptr)},
       {"completed", state.completed()},
       {"blocked", StringOrNull(progress.blocked)},
       {"updated_at", FormatTime(progress.updated_at)},
       {"client", StringOrNull(state.client)},
-      {"removed", record != nullptr && record->removed},
+      {"removed", removed},
   };
 }
 

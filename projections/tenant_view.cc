@@ -35,6 +35,7 @@ void ApplyInstance(TenantView& view, const Event& event, const events::Payload& 
     OnboardingProgress& progress = view.onboarding[invited->member];
     progress.step_times[0] = event.occurred_at;
     progress.updated_at = event.occurred_at;
+    progress.blocked.clear();  // refusals from before the invitation block nothing now
   } else if (const auto* removed = std::get_if<events::MemberRemoved>(&payload)) {
     view.onboarding[removed->member].updated_at = event.occurred_at;
   }

@@ -7,6 +7,7 @@
 #include "domain/events.h"
 #include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
+#include "projections/snapshot_check.h"
 #include "server/cli/cli.h"
 
 namespace custody::cli {
@@ -35,6 +36,14 @@ int RunVerify(const Args& args) {
   if (!report->ok) {
     std::cout << "altered: first bad position " << report->first_bad_position.value_or(0) << ": "
               << report->problem << " (" << report->events << " events checked)\n";
+    return kCheckFailed;
+  }
+  auto snapshot = projections::CheckSnapshot(**store);
+  if (!snapshot.ok()) return StorageFailure(snapshot.status());
+  if (snapshot->has_value() && !(*snapshot)->matches_log) {
+    std::cout << "altered: the projection snapshot at position " << (*snapshot)->position
+              << " does not match the log (the log itself checks out: " << report->events
+              << " events, head hash " << report->head_hash << ")\n";
     return kCheckFailed;
   }
   std::cout << "ok: " << report->events << " events checked; head position "

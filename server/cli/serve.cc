@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "projections/snapshot_check.h"
 #include "server/app.h"
 #include "server/cli/cli.h"
 #include "server/cli/demo_stories.h"
@@ -133,8 +134,29 @@ int RunServe(const Args& args) {
   }
   std::cout << "Stop with Ctrl-C.\n" << std::flush;
   {
-    Checkpointer checkpointer(*(*app)->projections, std::chrono::seconds(30));
+    server::App& running = **app;
+    // The snapshot the projections started from lies outside the hash chain: check it against
+    // the log in the background, and answer from a rebuild of the log if it was altered.
+    std::thread snapshot_check([&running] {
+      auto check = projections::CheckSnapshot(*running.store);
+      if (!check.ok()) {
+        spdlog::warn("could not check the projection snapshot: {}", check.status().ToString());
+        return;
+      }
+      if (!check->has_value() || (*check)->matches_log) return;
+      spdlog::error(
+          "the projection snapshot at position {} does not match the log; rebuilding the "
+          "state from the log",
+          (*check)->position);
+      if (Status rebuilt = running.projections->RebuildFromLog(); !rebuilt.ok()) {
+        spdlog::error("rebuilding the projections failed: {}", rebuilt.ToString());
+      } else if (Status saved = running.projections->Checkpoint(); !saved.ok()) {
+        spdlog::warn("projection checkpoint failed: {}", saved.ToString());
+      }
+    });
+    Checkpointer checkpointer(*running.projections, std::chrono::seconds(30));
     (*server)->WaitForSignal();
+    snapshot_check.join();
   }
   std::cout << "custody stopped cleanly.\n";
   return kDone;

@@ -151,6 +151,19 @@ TEST_F(Handover, UnknownTenantAndMemberAreNotFound) {
       json::object{{"command", "onboarding_step"}, {"actor", "zed"}, {"step", "get_started"}});
   EXPECT_EQ(Str(stranger.Json(), "rule"), "unknown_member") << stranger.body;
   EXPECT_EQ(Get("/v1/tenants/acme/onboarding/zed", operator_).status, 404);
+
+  // Invited afterwards, zed starts clean: the refusal from before blocks nothing.
+  ASSERT_EQ(Invite("acme", "alice", "zed", "user").status, 201);
+  const HttpResponse invited = Get("/v1/tenants/acme/onboarding/zed", operator_);
+  ASSERT_EQ(invited.status, 200);
+  EXPECT_TRUE(invited.Json().at("blocked").is_null()) << invited.body;
+  EXPECT_EQ(Str(invited.Json(), "next_step"), "get_started");
+
+  // Removed, zed has no next step any more.
+  ASSERT_EQ(Act("remove_member", "alice", "zed").status, 201);
+  const HttpResponse removed = Get("/v1/tenants/acme/onboarding/zed", operator_);
+  EXPECT_TRUE(removed.Json().at("removed").as_bool()) << removed.body;
+  EXPECT_TRUE(removed.Json().at("next_step").is_null()) << removed.body;
 }
 
 class Onboarding : public ServerTest {
