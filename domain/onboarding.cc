@@ -53,12 +53,12 @@ Decision DecideOnboarding(const InstanceState& instance, const OnboardingState& 
                   "'" + actor + "' was never invited: an admin must invite them first", actor,
                   std::nullopt);
   }
-  const std::optional<Step> expected = NextStep(state.done, state.client);
-  if (member->removed) {
+  if (member->removed) {  // no step is expected of them any more
     return Refuse("member_removed",
                   "'" + actor + "' was removed from the instance and cannot continue onboarding",
-                  actor, expected);
+                  actor, std::nullopt);
   }
+  const std::optional<Step> expected = NextStep(state.done, state.client);
   if (!expected) {
     return Refuse("step_out_of_order", "'" + actor + "' has already completed onboarding", actor,
                   std::nullopt);
