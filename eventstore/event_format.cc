@@ -172,23 +172,30 @@ void AppendCsvField(std::string& out, std::string_view text, bool always_quote) 
 
 }  // namespace
 
-std::string CanonicalEventBytes(const Event& event) {
+namespace {
+
+// The canonical bytes of `event` chained after `prev_hash_hex`.
+std::string CanonicalBytesAfter(std::string_view prev_hash_hex, const Event& event) {
+  EventView view = ViewOf(event);
+  view.prev_hash = prev_hash_hex;
   std::string out;
-  out.reserve(256 + event.data.size());
-  AppendCanonicalBytes(out, ViewOf(event));
+  out.reserve(320 + event.data.size());
+  AppendCanonicalBytes(out, view);
   return out;
+}
+
+}  // namespace
+
+std::string CanonicalEventBytes(const Event& event) {
+  return CanonicalBytesAfter(event.prev_hash, event);
 }
 
 std::string ChainHash(std::string_view prev_hash_hex, const Event& event) {
   Digest prev;
-  if (!FromHex(prev_hash_hex, &prev)) return std::string();
-  EventView view = ViewOf(event);
-  view.prev_hash = prev_hash_hex;
-  std::string bytes;
-  bytes.reserve(320 + event.data.size());
-  AppendCanonicalBytes(bytes, view);
   Digest hash;
-  if (!Sha256(bytes, &hash)) return std::string();
+  if (!FromHex(prev_hash_hex, &prev) || !Sha256(CanonicalBytesAfter(prev_hash_hex, event), &hash)) {
+    return std::string();
+  }
   return ToHex(hash);
 }
 

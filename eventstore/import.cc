@@ -70,11 +70,11 @@ Status PrepareAppend(AppendRequest& request) {
   return Status::Ok();
 }
 
-Status Writer::ImportAll(const std::vector<Event>& events, bool into_empty_log) {
+Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_indexes) {
   Transaction transaction(db_.get());
   if (Status status = transaction.Begin(); !status.ok()) return status;
   // Dropped inside the transaction: an import that fails puts them back with its rollback.
-  if (into_empty_log && !events.empty()) {
+  if (drop_query_indexes) {
     if (Status status = DropQueryIndexes(*db_); !status.ok()) return status;
   }
   std::string command_tenant;  // the command whose events are being read
@@ -97,7 +97,9 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool into_empty_log) 
     if (e.position != position) {
       return ImportError(position, "found position " + std::to_string(e.position));
     }
-    if (e.prev_hash != ToHex(head_.hash)) {
+    char head_hex[64];  // no string per event on the bulk path
+    ToHex(head_.hash, head_hex);
+    if (e.prev_hash != std::string_view(head_hex, sizeof head_hex)) {
       return ImportError(position, "prev_hash is not the hash of the previous event");
     }
     if (e.format != kEventFormat) {

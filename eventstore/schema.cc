@@ -95,16 +95,11 @@ CREATE TABLE tokens (
 // make reads faster, so a bulk import into an empty log drops them and builds them once at the
 // end, by sorting, rather than one random b-tree insert per event and index. Opening for
 // writing creates any that is missing.
-constexpr std::string_view kQueryIndexNames[] = {"events_by_tenant", "events_by_type",
-                                                 "events_by_actor", "events_by_subject",
-                                                 "events_by_occurred_at"};
-constexpr char kQueryIndexes[] = R"sql(
-CREATE INDEX IF NOT EXISTS events_by_tenant ON events (tenant);
-CREATE INDEX IF NOT EXISTS events_by_type ON events (type);
-CREATE INDEX IF NOT EXISTS events_by_actor ON events (actor);
-CREATE INDEX IF NOT EXISTS events_by_subject ON events (subject);
-CREATE INDEX IF NOT EXISTS events_by_occurred_at ON events (occurred_at);
-)sql";
+// Each is named events_by_{column}.
+constexpr std::string_view kQueryIndexColumns[] = {"tenant", "type", "actor", "subject",
+                                                   "occurred_at"};
+
+std::string QueryIndexName(std::string_view column) { return "events_by_" + std::string(column); }
 
 // kMigrations[v - 1] brings user_version v - 1 to v.
 constexpr const char* kMigrations[] = {kSchemaV1};
@@ -221,21 +216,27 @@ Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
 }
 
 Result<bool> HasQueryIndexes(Database& db) {
-  Statement s = db.GetCachedStatement(
-      "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN (?, ?, ?, ?, ?)");
-  static_assert(std::size(kQueryIndexNames) == 5);
-  for (std::size_t i = 0; i < std::size(kQueryIndexNames); ++i) {
-    s.BindText(static_cast<int>(i), kQueryIndexNames[i]);
+  for (std::string_view column : kQueryIndexColumns) {
+    Statement s =
+        db.GetCachedStatement("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?");
+    s.BindText(0, QueryIndexName(column));
+    if (!s.Step()) return s.Succeeded() ? Result<bool>(false) : Result<bool>(s.status());
   }
-  if (!s.Step()) return s.Succeeded() ? Status::Corruption("sqlite_schema: no count") : s.status();
-  return s.ColumnInt64(0) == static_cast<std::int64_t>(std::size(kQueryIndexNames));
+  return true;
 }
 
-Status CreateQueryIndexes(Database& db) { return db.Execute(kQueryIndexes); }
+Status CreateQueryIndexes(Database& db) {
+  for (std::string_view column : kQueryIndexColumns) {
+    const std::string create = "CREATE INDEX IF NOT EXISTS " + QueryIndexName(column) +
+                               " ON events (" + std::string(column) + ")";
+    if (Status status = db.Execute(create.c_str()); !status.ok()) return status;
+  }
+  return Status::Ok();
+}
 
 Status DropQueryIndexes(Database& db) {
-  for (std::string_view name : kQueryIndexNames) {
-    const std::string drop = "DROP INDEX IF EXISTS " + std::string(name);
+  for (std::string_view column : kQueryIndexColumns) {
+    const std::string drop = "DROP INDEX IF EXISTS " + QueryIndexName(column);
     if (Status status = db.Execute(drop.c_str()); !status.ok()) return status;
   }
   return Status::Ok();

@@ -20,8 +20,6 @@ constexpr int kIdAttempts = 8;  // ids are short: retry the rare collision
 
 constexpr char kColumns[] = "id, role, tenant, name, created_at, revoked_at";
 
-using Hash = Digest;
-
 Token ReadToken(const Statement& s) {
   Token token;
   token.id = s.ColumnString(0);
@@ -77,7 +75,7 @@ Result<std::pair<Token, std::string>> TokenStore::Add(const std::string& role,
   Result<std::string> random = RandomHex(kSecretBytes);
   if (!random.ok()) return random.status();
   const std::string secret = kSecretPrefix + *random;
-  Hash hash;
+  Digest hash;
   if (!Sha256(secret, &hash)) return Status::IOError("SHA-256 failed");
 
   std::lock_guard lock(impl_->mutex);
@@ -132,7 +130,7 @@ Status TokenStore::Revoke(const std::string& id, TimeMs now) {
 }
 
 Result<std::optional<Token>> TokenStore::Authenticate(const std::string& secret) const {
-  Hash hash;
+  Digest hash;
   if (!Sha256(secret, &hash)) return Status::IOError("SHA-256 failed");
   std::lock_guard lock(impl_->mutex);
   Statement s = impl_->db->GetCachedStatement(std::string("SELECT ") + kColumns +

@@ -337,13 +337,14 @@ Status Writer::Stage(Work& work, Batch& batch) {
 
 void Writer::ProcessImport(Work& work) {
   if (!state_valid_) work.status = Reload();
-  const bool into_empty_log = head_.position == 0;
-  if (work.status.ok()) work.status = ImportAll(*work.events, into_empty_log);
+  // Into an empty log, the query indexes are built once at the end (RestoreQueryIndexes).
+  const bool drop_query_indexes = head_.position == 0 && !work.events->empty();
+  if (work.status.ok()) work.status = ImportAll(*work.events, drop_query_indexes);
   if (!work.status.ok()) {
     Reload();  // ImportAll's transaction rolled back; make memory agree with disk
     return;
   }
-  if (into_empty_log && !work.events->empty()) query_indexes_dropped_ = true;
+  if (drop_query_indexes) query_indexes_dropped_ = true;
   published_head_.store(head_.position, std::memory_order_release);
   if (!work.events->empty()) listeners_->Notify(*work.events);
 }

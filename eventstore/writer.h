@@ -75,7 +75,7 @@ class Writer {
   // storage failure that fails the whole batch.
   Status Stage(Work& work, Batch& batch);
   void ProcessImport(Work& work);
-  Status ImportAll(const std::vector<Event>& events, bool into_empty_log);
+  Status ImportAll(const std::vector<Event>& events, bool drop_query_indexes);
   // Builds the query indexes an import into the empty log dropped, if it did. Before any other
   // work and at Stop; a failure leaves them for the next try (reads are slower meanwhile).
   void RestoreQueryIndexes();

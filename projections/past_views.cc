@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "projections/projections.h"
+#include "projections/replay.h"
 
 namespace custody::projections {
 namespace {
@@ -12,13 +13,8 @@ Result<TenantView> Advance(const eventstore::EventStore& store, const std::strin
                            const TenantView* base, std::int64_t after, std::int64_t until) {
   State state;
   if (base != nullptr) state.tenants.emplace(tenant, *base);
-  Status failure;
-  Status replayed = store.Replay(after, until, tenant, [&](const Event& event) {
-    failure = ApplyEvent(state, event);
-    return failure.ok();
-  });
-  if (!replayed.ok()) return replayed;
-  if (!failure.ok()) return failure;
+  Result<std::int64_t> replayed = ReplayInto(store, after, until, tenant, state);
+  if (!replayed.ok()) return replayed.status();
   return std::move(state.tenants[tenant]);
 }
 

@@ -1,12 +1,12 @@
 #include "projections/projections.h"
 
-#include "projections/replay.h"
-
 #include <mutex>
 #include <sstream>
 
 #include <cereal/archives/portable_binary.hpp>
 #include <cereal/types/common.hpp>
+
+#include "projections/replay.h"
 
 namespace custody::projections {
 

@@ -23,6 +23,9 @@ struct Call {
   Params params;               // the decoded query string
 };
 
+// 400 invalid_field naming a query parameter that is unknown or malformed.
+Response BadParam(const Call& call, const ParamError& error);
+
 // POST /v1/tenants and POST /v1/tenants/{t}/commands.
 Response HandleCreateTenant(const Call& call);
 Response HandleCommand(const Call& call);

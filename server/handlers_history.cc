@@ -21,10 +21,6 @@ constexpr std::string_view kLiveParams[] = {"tenant",  "stream", "type",  "actor
 constexpr std::string_view kHistoryParams[] = {"tenant", "stream", "type",  "actor", "subject",
                                                "since",  "until",  "after", "limit"};
 
-Response BadParam(const Call& call, const ParamError& error) {
-  return Problem(call.request, 400, "invalid_field", error.message, {{"field", error.field}});
-}
-
 // The filters of the request, narrowed to the token's tenant. A Response when refused.
 std::variant<HistoryParams, Response> ScopedParams(const Call& call, bool with_limit) {
   const std::span<const std::string_view> allowed =

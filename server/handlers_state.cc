@@ -15,10 +15,6 @@ namespace {
 namespace json = boost::json;
 using projections::TenantView;
 
-Response BadParam(const Call& call, const ParamError& error) {
-  return Problem(call.request, 400, "invalid_field", error.message, {{"field", error.field}});
-}
-
 Response UnknownTenant(const Call& call) {
   return Problem(call.request, 404, "not_found", "no such tenant: " + call.tenant);
 }

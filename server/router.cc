@@ -84,14 +84,20 @@ bool Matches(std::string_view pattern, const std::vector<std::string>& segments,
   return true;
 }
 
+}  // namespace
+
+Response BadParam(const Call& call, const ParamError& error) {
+  return Problem(call.request, 400, "invalid_field", error.message, {{"field", error.field}});
+}
+
+namespace {
+
 Response Dispatch(RouteId id, const Call& call) {
   // Routes without query parameters refuse any, as the others refuse the ones they do not know
   // (a misspelt filter must not widen an answer silently). Health and metrics stay lenient for
   // probes and scrapers that add their own.
   if (id == RouteId::kIntegrity || id == RouteId::kCreateTenant || id == RouteId::kCommands) {
-    if (auto error = RejectUnknown(call.params, {})) {
-      return Problem(call.request, 400, "invalid_field", error->message, {{"field", error->field}});
-    }
+    if (auto error = RejectUnknown(call.params, {})) return BadParam(call, *error);
   }
   switch (id) {
     case RouteId::kHealth:

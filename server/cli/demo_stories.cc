@@ -171,6 +171,10 @@ Result<DemoResult> LoadDemo(server::App& app) {
   return result;
 }
 
+// The names of the demo's tokens, by which a later demo run finds and revokes them.
+constexpr char kDemoOperator[] = "demo operator";
+constexpr char kDemoReviewer[] = "demo reviewer of acme";
+
 Status PrintDemoTokens(server::App& app, const std::string& base_url, std::ostream& out) {
   const TimeMs now = server::SystemNow();
   // The demo's earlier tokens are revoked, so that a demo served again leaves one live pair,
@@ -178,15 +182,14 @@ Status PrintDemoTokens(server::App& app, const std::string& base_url, std::ostre
   auto existing = app.tokens->List();
   if (!existing.ok()) return existing.status();
   for (const eventstore::Token& token : *existing) {
-    if (token.revoked_at ||
-        (token.name != "demo operator" && token.name != "demo reviewer of acme")) {
+    if (token.revoked_at || (token.name != kDemoOperator && token.name != kDemoReviewer)) {
       continue;
     }
     if (Status revoked = app.tokens->Revoke(token.id, now); !revoked.ok()) return revoked;
   }
-  auto operator_token = app.tokens->Add("operator", "", "demo operator", now);
+  auto operator_token = app.tokens->Add("operator", "", kDemoOperator, now);
   if (!operator_token.ok()) return operator_token.status();
-  auto reviewer_token = app.tokens->Add("reviewer", "acme", "demo reviewer of acme", now);
+  auto reviewer_token = app.tokens->Add("reviewer", "acme", kDemoReviewer, now);
   if (!reviewer_token.ok()) return reviewer_token.status();
   const std::string& op = operator_token->second;
   const std::string& reviewer = reviewer_token->second;

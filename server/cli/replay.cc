@@ -76,22 +76,26 @@ int RunReplay(const Args& args) {
   }
 
   projections::State state;
-  Status failure;
-  const Status scanned = (*store)->Scan(filter, [&](const Event& event) {
-    if (!trace) {
+  if (!trace) {
+    auto rebuilt = projections::Rebuild(**store, tenant, filter.until_position);
+    if (!rebuilt.ok()) return StorageFailure(rebuilt.status());
+    state = std::move(rebuilt).value();
+  } else {
+    // Every event whole (the trace prints it as served), and the view before it to compare.
+    Status failure;
+    const Status scanned = (*store)->Scan(filter, [&](const Event& event) {
+      const projections::TenantView before = state.tenants[event.tenant];
       failure = projections::ApplyEvent(state, event);
+      if (failure.ok()) {
+        const auto changes =
+            projections::DescribeChanges(before, state.tenants[event.tenant], event);
+        std::cout << json::serialize(TraceLine(event, changes)) << "\n";
+      }
       return failure.ok();
-    }
-    const projections::TenantView before = state.tenants[event.tenant];
-    failure = projections::ApplyEvent(state, event);
-    if (failure.ok()) {
-      const auto changes = projections::DescribeChanges(before, state.tenants[event.tenant], event);
-      std::cout << json::serialize(TraceLine(event, changes)) << "\n";
-    }
-    return failure.ok();
-  });
-  if (!scanned.ok()) return StorageFailure(scanned);
-  if (!failure.ok()) return StorageFailure(failure);
+    });
+    if (!scanned.ok()) return StorageFailure(scanned);
+    if (!failure.ok()) return StorageFailure(failure);
+  }
 
   json::object tenants;
   for (const auto& [name, view] : state.tenants) {
