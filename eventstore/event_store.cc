@@ -131,6 +131,16 @@ Result<AppendResult> EventStore::Append(AppendRequest request) {
   return impl_->writer->Append(std::move(request));
 }
 
+Status EventStore::AppendAsync(AppendRequest request, AppendDone done) {
+  if (impl_->writer == nullptr) return ReadOnlyError();
+  if (Status status = PrepareAppend(request); !status.ok()) return status;
+  return impl_->writer->AppendAsync(std::move(request), std::move(done));
+}
+
+void EventStore::Drain() {
+  if (impl_->writer != nullptr) impl_->writer->Drain();
+}
+
 Status EventStore::Import(const std::vector<Event>& events) {
   if (impl_->writer == nullptr) return ReadOnlyError();
   return impl_->writer->Import(events);

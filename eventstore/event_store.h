@@ -98,6 +98,7 @@ struct Snapshot {
 class EventStore {
  public:
   using Listener = std::function<void(const std::vector<Event>&)>;
+  using AppendDone = std::function<void(Result<AppendResult>)>;
 
   // Opens or creates the database and upgrades its schema. A file that is not a custody
   // database, or one written by a newer version, is an error and is left untouched.
@@ -121,6 +122,17 @@ class EventStore {
   // that is not a JSON object or holds a floating-point number, text that is not UTF-8);
   // the events' data is stored in canonical form. Thread-safe.
   Result<AppendResult> Append(AppendRequest request);
+
+  // Append without blocking: queues the request and returns. When it was queued (ok), `done` is
+  // later called exactly once with what Append would return, on the writer thread, once the
+  // append is durable and the listeners have run. When it was refused before being queued (a
+  // malformed request, a read-only store, shutting down), that is returned and `done` is never
+  // called. `done` runs on the single write path, so it must be short (hand the result to
+  // another thread) and must not call the blocking Append, Import or SaveSnapshot; it may call
+  // AppendAsync.
+  Status AppendAsync(AppendRequest request, AppendDone done);
+  // Returns once every append queued before the call is done and its `done` has returned.
+  void Drain();
 
   // Loads events that already carry position, version, prev_hash and hash (an export), in
   // order, after the current head. Recomputes and checks every hash, position and version and

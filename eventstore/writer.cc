@@ -20,20 +20,35 @@ std::string CommandKey(const std::string& tenant, const std::string& command_id)
   return key;
 }
 
+Status ShuttingDown() { return Status::Busy("the event store is shutting down"); }
+
 }  // namespace
 
 struct Writer::Work {
-  enum class Kind { kAppend, kImport, kSnapshot };
+  enum class Kind { kAppend, kImport, kSnapshot, kBarrier };
   Kind kind = Kind::kAppend;
   AppendRequest* request = nullptr;
+  // An asynchronous append owns its request, is completed by `on_done` and deleted by the
+  // writer; the others belong to a caller blocked in Wait.
+  AppendRequest owned_request;
+  EventStore::AppendDone on_done;
   const std::vector<Event>* events = nullptr;
   const Snapshot* snapshot = nullptr;
   std::optional<Result<AppendResult>> result;  // kAppend
   Status status;                               // kImport, kSnapshot
 
   // The caller destroys its Work as soon as Wait returns, so Finish notifies under the lock:
-  // the writer is done touching the Work before the caller can see `finished`.
+  // the writer is done touching the Work before the caller can see `finished`. An
+  // asynchronous append is handed its result and deleted.
   void Finish() {
+    if (on_done) {
+      const std::unique_ptr<Work> owned(this);
+      try {
+        on_done(std::move(*result));
+      } catch (...) {  // the caller's failure is its own; the writer must go on
+      }
+      return;
+    }
     std::lock_guard lock(mutex);
     finished = true;
     done.notify_one();
@@ -113,13 +128,18 @@ TimeMs Writer::Now() const {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-Status Writer::Submit(Work* work) {
+bool Writer::Enqueue(Work* work) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) return Status::Busy("the event store is shutting down");
+    if (stopping_) return false;
     queue_.push_back(work);
   }
   wake_.notify_one();
+  return true;
+}
+
+Status Writer::Submit(Work* work) {
+  if (!Enqueue(work)) return ShuttingDown();
   work->Wait();
   return Status::Ok();
 }
@@ -129,6 +149,22 @@ Result<AppendResult> Writer::Append(AppendRequest request) {
   work.request = &request;
   if (Status status = Submit(&work); !status.ok()) return status;
   return std::move(*work.result);
+}
+
+Status Writer::AppendAsync(AppendRequest request, EventStore::AppendDone done) {
+  auto work = std::make_unique<Work>();
+  work->owned_request = std::move(request);
+  work->request = &work->owned_request;
+  work->on_done = std::move(done);
+  if (!Enqueue(work.get())) return ShuttingDown();
+  work.release();  // the writer deletes it once done
+  return Status::Ok();
+}
+
+void Writer::Drain() {
+  Work work;
+  work.kind = Work::Kind::kBarrier;
+  (void)Submit(&work);  // refused once stopping: Stop has drained everything already
 }
 
 Status Writer::Import(const std::vector<Event>& events) {
@@ -191,6 +227,8 @@ void Writer::Run() {
         break;
       case Work::Kind::kSnapshot:
         ProcessSnapshot(*works.front());
+        break;
+      case Work::Kind::kBarrier:
         break;
     }
     // Acknowledge last: a caller may destroy its Work as soon as it is released.

@@ -1,7 +1,8 @@
 #pragma once
 
 // The one write path (internal to eventstore/). A Writer owns the write connection and one
-// thread; Append, Import and SaveSnapshot queue work for it and block until it is done.
+// thread; Append, Import and SaveSnapshot queue work for it and block until it is done, and
+// AppendAsync queues an append and returns at once.
 // Consecutive appends are committed together (group commit); an import or a snapshot is done
 // alone, in queue order.
 
@@ -54,7 +55,12 @@ class Writer {
 
   // `request` must have passed PrepareAppend. kBusy once Stop() has begun.
   Result<AppendResult> Append(AppendRequest request);
+  // The same without waiting (see EventStore::AppendAsync): kBusy, and `done` never called,
+  // once Stop() has begun.
+  Status AppendAsync(AppendRequest request, EventStore::AppendDone done);
   Status Import(const std::vector<Event>& events);
+  // Returns once everything queued before the call is done, callbacks included.
+  void Drain();
   Status SaveSnapshot(const Snapshot& snapshot);
   // Refuses new work, finishes what is queued and joins the thread. Idempotent.
   void Stop();
@@ -68,6 +74,8 @@ class Writer {
 
   Writer(std::unique_ptr<Database> db, const Options& options, Listeners* listeners);
 
+  // Queues `work`; false (and nothing queued) once Stop() has begun.
+  bool Enqueue(Work* work);
   Status Submit(Work* work);
   void Run();
   void ProcessAppends(const std::vector<Work*>& works);

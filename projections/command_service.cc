@@ -1,5 +1,7 @@
 #include "projections/command_service.h"
 
+#include <future>
+
 #include "domain/instance.h"
 #include "domain/onboarding.h"
 
@@ -35,36 +37,39 @@ CommandReply ReplyFor(std::vector<Event> events, bool duplicate) {
 
 }  // namespace
 
-class CommandService::StreamTurns::Turn {
- public:
-  Turn(StreamTurns& turns, const std::string& stream, Entry* entry)
-      : turns_(turns), stream_(stream), entry_(entry) {
-    entry_->mutex.lock();
-  }
-  Turn(const Turn&) = delete;
-  Turn& operator=(const Turn&) = delete;
-  ~Turn() {
-    entry_->mutex.unlock();
-    std::lock_guard lock(turns_.mutex_);
-    if (--entry_->holders == 0) turns_.entries_.erase(stream_);
-  }
-
- private:
-  StreamTurns& turns_;
-  const std::string& stream_;
-  Entry* entry_;
-};
-
-CommandService::StreamTurns::Turn CommandService::StreamTurns::Take(const std::string& stream) {
-  Entry* entry;
+void CommandService::StreamTurns::Enter(const std::string& stream, Turn turn) {
   {
     std::lock_guard lock(mutex_);
-    auto& slot = entries_[stream];
-    if (!slot) slot = std::make_unique<Entry>();
-    ++slot->holders;
-    entry = slot.get();
+    auto [entry, is_free] = busy_.try_emplace(stream);
+    if (!is_free) {
+      entry->second.push_back(std::move(turn));
+      return;
+    }
   }
-  return Turn(*this, stream, entry);
+  RunFrom(stream, std::move(turn));
+}
+
+void CommandService::StreamTurns::Leave(const std::string& stream) {
+  if (Turn next = Next(stream)) RunFrom(stream, std::move(next));
+}
+
+CommandService::StreamTurns::Turn CommandService::StreamTurns::Next(const std::string& stream) {
+  std::lock_guard lock(mutex_);
+  const auto entry = busy_.find(stream);
+  if (entry == busy_.end()) return {};
+  if (entry->second.empty()) {
+    busy_.erase(entry);
+    return {};
+  }
+  Turn next = std::move(entry->second.front());
+  entry->second.pop_front();
+  return next;
+}
+
+// A loop rather than a recursion: many queued turns that end at once (refused without an
+// append) must not grow the stack.
+void CommandService::StreamTurns::RunFrom(const std::string& stream, Turn turn) {
+  while (turn && turn()) turn = Next(stream);
 }
 
 // One decision on one view of the tenant: at which stream version, and what.
@@ -77,17 +82,43 @@ struct CommandService::Attempt {
   Decision decision;
 };
 
+// One command on its way: what it needs until its reply, whichever thread continues it.
+struct CommandService::Pending {
+  std::string tenant;
+  std::string stream;
+  CommandOptions options;
+  Source source;
+  std::function<Attempt(const TenantView*)> decide;
+  Done done;
+  TimeMs occurred_at = 0;
+  int attempts = 0;
+};
+
 CommandService::CommandService(eventstore::EventStore& store, const Projections& projections,
                                Clock clock)
     : store_(store), projections_(projections), clock_(std::move(clock)) {}
 
-Result<CommandReply> CommandService::Execute(const std::string& tenant,
-                                             const DecodedCommand& decoded, const Source& source) {
-  const commands::Command& command = decoded.command;
-  const std::string stream = std::holds_alternative<commands::OnboardingStep>(command.body)
-                                 ? OnboardingStream(tenant, command.actor)
-                                 : InstanceStream(tenant);
-  return Run(tenant, stream, decoded.options, source, [&](const TenantView* view) {
+CommandService::~CommandService() {
+  {
+    std::unique_lock lock(running_mutex_);
+    none_running_.wait(lock, [this] { return running_ == 0; });
+  }
+  // The last reply may have been handed over on the writer thread, which then still ends that
+  // command's turn here: wait until it is past that too.
+  store_.Drain();
+}
+
+void CommandService::ExecuteAsync(const std::string& tenant, DecodedCommand decoded, Source source,
+                                  Done done) {
+  auto pending = std::make_shared<Pending>();
+  pending->tenant = tenant;
+  pending->stream = std::holds_alternative<commands::OnboardingStep>(decoded.command.body)
+                        ? OnboardingStream(tenant, decoded.command.actor)
+                        : InstanceStream(tenant);
+  pending->options = std::move(decoded.options);
+  pending->source = std::move(source);
+  pending->done = std::move(done);
+  pending->decide = [command = std::move(decoded.command)](const TenantView* view) {
     Attempt attempt;
     attempt.actor = command.actor;
     attempt.command_name = commands::NameOf(command.body);
@@ -105,70 +136,113 @@ Result<CommandReply> CommandService::Execute(const std::string& tenant,
       attempt.decision = DecideInstance(view->instance, command);
     }
     return attempt;
-  });
+  };
+  Start(std::move(pending));
 }
 
-Result<CommandReply> CommandService::CreateTenant(const DecodedCreateTenant& decoded,
-                                                  const std::string& actor, const Source& source) {
-  const std::string& tenant = decoded.command.tenant;
-  return Run(tenant, InstanceStream(tenant), decoded.options, source, [&](const TenantView* view) {
+void CommandService::CreateTenantAsync(DecodedCreateTenant decoded, std::string actor,
+                                       Source source, Done done) {
+  auto pending = std::make_shared<Pending>();
+  pending->tenant = decoded.command.tenant;
+  pending->stream = InstanceStream(pending->tenant);
+  pending->options = std::move(decoded.options);
+  pending->source = std::move(source);
+  pending->done = std::move(done);
+  pending->decide = [command = std::move(decoded.command),
+                     actor = std::move(actor)](const TenantView* view) {
     static const InstanceState kNoTenant;
     const InstanceState& state = view == nullptr ? kNoTenant : view->instance;
     Attempt attempt;
     attempt.actor = actor;
     attempt.command_name = "create_tenant";
     attempt.version = state.version;
-    attempt.decision = DecideCreateTenant(state, decoded.command);
+    attempt.decision = DecideCreateTenant(state, command);
     return attempt;
-  });
+  };
+  Start(std::move(pending));
 }
 
-Result<CommandReply> CommandService::Run(const std::string& tenant, const std::string& stream,
-                                         const CommandOptions& options, const Source& source,
-                                         const std::function<Attempt(const TenantView*)>& decide) {
-  if (!options.command_id.empty()) {
-    auto first = store_.FindByCommandId(tenant, options.command_id);
-    if (!first.ok()) return first.status();
-    if (!first->empty()) return ReplyFor(std::move(first).value(), true);
-  }
-  const TimeMs occurred_at = options.occurred_at.value_or(clock_());
+namespace {
 
-  const StreamTurns::Turn turn = turns_.Take(stream);
-  for (int attempt_number = 0; attempt_number < kMaxAttempts; ++attempt_number) {
+// Waits for an asynchronous command's outcome.
+template <typename Launch>
+Result<CommandReply> WaitFor(Launch launch) {
+  // Shared with the callback: the writer may still be inside set_value when get() returns.
+  auto promise = std::make_shared<std::promise<Result<CommandReply>>>();
+  std::future<Result<CommandReply>> outcome = promise->get_future();
+  launch([promise](Result<CommandReply> reply) { promise->set_value(std::move(reply)); });
+  return outcome.get();
+}
+
+}  // namespace
+
+Result<CommandReply> CommandService::Execute(const std::string& tenant,
+                                             const DecodedCommand& command, const Source& source) {
+  return WaitFor([&](Done done) { ExecuteAsync(tenant, command, source, std::move(done)); });
+}
+
+Result<CommandReply> CommandService::CreateTenant(const DecodedCreateTenant& command,
+                                                  const std::string& actor, const Source& source) {
+  return WaitFor([&](Done done) { CreateTenantAsync(command, actor, source, std::move(done)); });
+}
+
+void CommandService::Start(std::shared_ptr<Pending> pending) {
+  {
+    std::lock_guard lock(running_mutex_);
+    ++running_;
+  }
+  const CommandOptions& options = pending->options;
+  if (!options.command_id.empty()) {
+    auto first = store_.FindByCommandId(pending->tenant, options.command_id);
+    if (!first.ok()) return Reply(pending, first.status());
+    if (!first->empty()) return Reply(pending, ReplyFor(std::move(first).value(), true));
+  }
+  pending->occurred_at = options.occurred_at.value_or(clock_());
+  const std::string stream = pending->stream;
+  turns_.Enter(stream, [this, pending = std::move(pending)] { return Decide(pending); });
+}
+
+// Runs on the thread that gave this command its turn: the caller's, or the writer's.
+bool CommandService::Decide(const std::shared_ptr<Pending>& pending) {
+  eventstore::AppendRequest request;
+  try {
+    const CommandOptions& options = pending->options;
     // Decided in place under the projections' shared lock: a copy of a large tenant's view
     // would cost more than the decision.
     const Attempt attempt = projections_.ReadTenant(
-        tenant, [&](const TenantView* view, std::int64_t) { return decide(view); });
+        pending->tenant,
+        [&](const TenantView* view, std::int64_t) { return pending->decide(view); });
     if (!attempt.tenant_found) {
       CommandReply reply;
       reply.kind = CommandReply::Kind::kTenantNotFound;
-      return reply;
+      Reply(pending, std::move(reply));
+      return true;
     }
     if (options.expected_version && *options.expected_version != attempt.version) {
       CommandReply reply;
       reply.kind = CommandReply::Kind::kVersionConflict;
       reply.expected_version = *options.expected_version;
       reply.actual_version = attempt.version;
-      return reply;
+      Reply(pending, std::move(reply));
+      return true;
     }
 
-    eventstore::AppendRequest request;
-    request.stream = stream;
-    request.tenant = tenant;
+    request.stream = pending->stream;
+    request.tenant = pending->tenant;
     request.expected_version = attempt.version;
     request.command_id = options.command_id;
     auto envelope = [&](const events::Payload& payload, const std::string& subject) {
       Event event;
-      event.stream = stream;
+      event.stream = pending->stream;
       event.type = events::TypeOf(payload);
-      event.tenant = tenant;
+      event.tenant = pending->tenant;
       event.actor = attempt.actor;
       event.subject = subject;
-      event.occurred_at = occurred_at;
+      event.occurred_at = pending->occurred_at;
       event.command_id = options.command_id;
       event.correlation_id =
           options.correlation_id.empty() ? options.command_id : options.correlation_id;
-      event.source = source;
+      event.source = pending->source;
       event.data = events::EncodeData(payload);
       return event;
     };
@@ -182,27 +256,58 @@ Result<CommandReply> CommandService::Run(const std::string& tenant, const std::s
         request.events.push_back(envelope(fact.payload, fact.subject));
       }
     }
-
-    auto appended = store_.Append(std::move(request));
-    if (!appended.ok()) return appended.status();
-    switch (appended->outcome) {
-      case eventstore::AppendResult::Outcome::kAppended:
-        return ReplyFor(std::move(appended->events), false);
-      case eventstore::AppendResult::Outcome::kDuplicate:
-        return ReplyFor(std::move(appended->events), true);
-      case eventstore::AppendResult::Outcome::kVersionConflict:
-        if (options.expected_version) {
-          CommandReply reply;
-          reply.kind = CommandReply::Kind::kVersionConflict;
-          reply.expected_version = *options.expected_version;
-          reply.actual_version = appended->stream_version;
-          return reply;
-        }
-        break;  // a concurrent command won: decide again on the newer state
-    }
+  } catch (const std::exception& e) {
+    // The turn must end whatever happens, or the stream would wait for ever.
+    Reply(pending, Status::IOError(std::string("deciding failed: ") + e.what()));
+    return true;
   }
-  return Status::Busy("the stream '" + tenant +
-                      "' is changing too fast to decide this command; try again");
+  const Status queued = store_.AppendAsync(
+      std::move(request), [this, pending](Result<eventstore::AppendResult> result) {
+        if (OnAppended(pending, std::move(result))) turns_.Leave(pending->stream);
+      });
+  if (queued.ok()) return false;
+  Reply(pending, queued);
+  return true;
+}
+
+bool CommandService::OnAppended(const std::shared_ptr<Pending>& pending,
+                                Result<eventstore::AppendResult> appended) {
+  if (!appended.ok()) {
+    Reply(pending, appended.status());
+    return true;
+  }
+  switch (appended->outcome) {
+    case eventstore::AppendResult::Outcome::kAppended:
+    case eventstore::AppendResult::Outcome::kDuplicate:
+      Reply(pending, ReplyFor(std::move(appended->events),
+                              appended->outcome == eventstore::AppendResult::Outcome::kDuplicate));
+      return true;
+    case eventstore::AppendResult::Outcome::kVersionConflict:
+      if (pending->options.expected_version) {
+        CommandReply reply;
+        reply.kind = CommandReply::Kind::kVersionConflict;
+        reply.expected_version = *pending->options.expected_version;
+        reply.actual_version = appended->stream_version;
+        Reply(pending, std::move(reply));
+        return true;
+      }
+      // A writer outside this process's turns (an import) won: decide again on the newer
+      // state, still holding the turn.
+      if (++pending->attempts < kMaxAttempts) return Decide(pending);
+      Reply(pending, Status::Busy("the stream '" + pending->tenant +
+                                  "' is changing too fast to decide this command; try again"));
+      return true;
+  }
+  return true;
+}
+
+void CommandService::Reply(const std::shared_ptr<Pending>& pending, Result<CommandReply> reply) {
+  try {
+    pending->done(std::move(reply));
+  } catch (...) {  // the caller's failure is its own; the stream's turn must still end
+  }
+  std::lock_guard lock(running_mutex_);
+  if (--running_ == 0) none_running_.notify_all();
 }
 
 }  // namespace custody::projections

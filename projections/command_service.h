@@ -4,8 +4,15 @@
 // appends the facts (or the refusal) through the event store's single write path. Optimistic
 // concurrency: the append expects the stream version the decision was made on, and a command
 // that lost a race is decided again on the newer state.
+//
+// Commands run asynchronously: no thread waits for the disk. The caller's thread decides and
+// queues the append; the writer thread hands over the reply once it is durable. A command whose
+// stream is busy, or which must be decided again, continues on the thread that completed the
+// command before it (the writer's): deciding reads memory only, and queueing never blocks.
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,43 +52,70 @@ class CommandService {
 
   // `clock` stamps occurred_at when a command does not give one.
   CommandService(eventstore::EventStore& store, const Projections& projections, Clock clock);
+  // Waits for the commands still running: their continuations use this service.
+  ~CommandService();
+  CommandService(const CommandService&) = delete;
+  CommandService& operator=(const CommandService&) = delete;
 
-  // Executes a member's command in `tenant`. Errors are storage failures only.
+  // Called exactly once with the outcome; errors are storage failures only. It may run on the
+  // calling thread before ExecuteAsync returns, or on the event store's writer thread: it must be
+  // short and must not block (see EventStore::AppendAsync).
+  using Done = std::function<void(Result<CommandReply>)>;
+
+  // Executes a member's command in `tenant`.
+  void ExecuteAsync(const std::string& tenant, DecodedCommand command, Source source, Done done);
+  // Creates a tenant with its first admin; `actor` names who asked (the operator's token).
+  void CreateTenantAsync(DecodedCreateTenant command, std::string actor, Source source, Done done);
+
+  // The same, blocking until the outcome is known.
   Result<CommandReply> Execute(const std::string& tenant, const DecodedCommand& command,
                                const Source& source);
-
-  // Creates a tenant with its first admin; `actor` names who asked (the operator's token).
   Result<CommandReply> CreateTenant(const DecodedCreateTenant& command, const std::string& actor,
                                     const Source& source);
 
  private:
   struct Attempt;
+  struct Pending;
 
   // Commands on one stream take turns in this process: deciding while another command on the
   // same stream is being written only loses the race, and under load a slow caller could lose
-  // it every time. Different streams never wait for each other.
+  // it every time. A turn lasts from the decision to the durable append; the commands waiting
+  // meanwhile are queued in arrival order. Different streams never wait for each other.
   class StreamTurns {
    public:
-    class Turn;
-    Turn Take(const std::string& stream);
+    // Returns true when its turn is over, false when Leave will be called later.
+    using Turn = std::function<bool()>;
+    // Runs `turn` now when `stream` is free, or once the turns queued before it are over.
+    void Enter(const std::string& stream, Turn turn);
+    // Ends the current turn on `stream` and runs the next ones queued, if any.
+    void Leave(const std::string& stream);
 
    private:
-    struct Entry {
-      std::mutex mutex;
-      int holders = 0;  // taking or holding the turn; the entry goes when none is left
-    };
+    Turn Next(const std::string& stream);
+    void RunFrom(const std::string& stream, Turn turn);
+
     std::mutex mutex_;
-    std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
+    // A stream is busy while it has an entry; the entry holds the turns waiting.
+    std::unordered_map<std::string, std::deque<Turn>> busy_;
   };
 
-  Result<CommandReply> Run(const std::string& tenant, const std::string& stream,
-                           const CommandOptions& options, const Source& source,
-                           const std::function<Attempt(const TenantView*)>& decide);
+  void Start(std::shared_ptr<Pending> pending);
+  // Decides and queues the append. True when the command ended without one (its turn is over).
+  bool Decide(const std::shared_ptr<Pending>& pending);
+  // True when the command has its reply; false when it was decided again and queued.
+  bool OnAppended(const std::shared_ptr<Pending>& pending,
+                  Result<eventstore::AppendResult> appended);
+  // Hands the caller its reply; the command is over for the count of those running.
+  void Reply(const std::shared_ptr<Pending>& pending, Result<CommandReply> reply);
 
   eventstore::EventStore& store_;
   const Projections& projections_;
   Clock clock_;
   StreamTurns turns_;
+
+  std::mutex running_mutex_;
+  std::condition_variable none_running_;
+  std::size_t running_ = 0;  // commands started and not yet replied to
 };
 
 }  // namespace custody::projections

@@ -52,39 +52,55 @@ Response DecodeProblem(const Call& call, const DecodeError& error) {
   return Problem(call.request, 400, error.code, error.message, std::move(extensions));
 }
 
-Response Answer(const Call& call, const Result<CommandReply>& result) {
-  Metrics& metrics = call.context.metrics;
+// What the answer to a command needs once the command service has its reply: the request's
+// path, the tenant and the metrics. The request itself is gone by then.
+struct Answerer {
+  Request request;  // method and target only
+  std::string tenant;
+  Metrics* metrics;
+
+  Response operator()(const Result<CommandReply>& result) const;
+};
+
+Answerer AnswererFor(const Call& call) {
+  Answerer answerer{{}, call.tenant, &call.context.metrics};
+  answerer.request.method = call.request.method;
+  answerer.request.target = call.request.target;
+  return answerer;
+}
+
+Response Answerer::operator()(const Result<CommandReply>& result) const {
   if (!result.ok()) {
-    metrics.CountCommand("error");
-    return StorageProblem(call.request, result.status());
+    metrics->CountCommand("error");
+    return StorageProblem(request, result.status());
   }
   const CommandReply& reply = *result;
   switch (reply.kind) {
     case CommandReply::Kind::kRecorded:
-      metrics.CountCommand(reply.duplicate ? "duplicate" : "recorded");
+      metrics->CountCommand(reply.duplicate ? "duplicate" : "recorded");
       return JsonResponse(reply.duplicate ? 200 : 201, CommandBody(reply.events, reply.position));
     case CommandReply::Kind::kRejected: {
-      metrics.CountCommand(reply.duplicate ? "duplicate" : "rejected");
+      metrics->CountCommand(reply.duplicate ? "duplicate" : "rejected");
       const Refusal refusal = reply.refusal.value_or(Refusal{});
       json::object extensions{{"rule", refusal.rule}};
       if (!refusal.member.empty()) extensions["member"] = refusal.member;
       if (refusal.expected_step) extensions["expected_step"] = *refusal.expected_step;
       extensions["events"] = EventsArray(reply.events);
       extensions["position"] = reply.position;
-      return Problem(call.request, 409, "rule_violation", refusal.message, std::move(extensions));
+      return Problem(request, 409, "rule_violation", refusal.message, std::move(extensions));
     }
     case CommandReply::Kind::kVersionConflict:
-      metrics.CountCommand("conflict");
-      return Problem(call.request, 412, "version_conflict",
+      metrics->CountCommand("conflict");
+      return Problem(request, 412, "version_conflict",
                      "expected_version " + std::to_string(reply.expected_version) +
                          " does not match the stream's version " +
                          std::to_string(reply.actual_version),
                      {{"expected", reply.expected_version}, {"actual", reply.actual_version}});
     case CommandReply::Kind::kTenantNotFound:
-      metrics.CountCommand("not_found");
-      return Problem(call.request, 404, "not_found", "no such tenant: " + call.tenant);
+      metrics->CountCommand("not_found");
+      return Problem(request, 404, "not_found", "no such tenant: " + tenant);
   }
-  return Problem(call.request, 500, "internal_error", "the server failed to answer");
+  return Problem(request, 500, "internal_error", "the server failed to answer");
 }
 
 std::optional<Response> CheckContentType(const Call& call) {
@@ -92,6 +108,14 @@ std::optional<Response> CheckContentType(const Call& call) {
   call.context.metrics.CountCommand("invalid");
   return Problem(call.request, 415, "unsupported_media_type",
                  "the body must be sent with Content-Type: application/json");
+}
+
+// The answer comes when the command's append is durable (or refused), on the thread that
+// completes it: no thread waits for the disk.
+Response Deferred(std::function<void(Respond)> start) {
+  Response response;
+  response.deferred = std::move(start);
+  return response;
 }
 
 }  // namespace
@@ -102,17 +126,28 @@ Response HandleCreateTenant(const Call& call) {
   if (const auto* error = std::get_if<DecodeError>(&decoded)) return DecodeProblem(call, *error);
   // The actor of a tenant's creation is the operator token's public id: unique and listed by
   // `custody token list`, unlike its free-form name.
-  return Answer(call, call.context.app.commands->CreateTenant(
-                          std::get<DecodedCreateTenant>(decoded), call.principal->token_id,
-                          SourceOf(call.request)));
+  return Deferred([&commands = *call.context.app.commands, answer = AnswererFor(call),
+                   command = std::get<DecodedCreateTenant>(std::move(decoded)),
+                   actor = call.principal->token_id,
+                   source = SourceOf(call.request)](Respond respond) mutable {
+    commands.CreateTenantAsync(std::move(command), std::move(actor), std::move(source),
+                               [answer = std::move(answer), respond = std::move(respond)](
+                                   Result<CommandReply> reply) { respond(answer(reply)); });
+  });
 }
 
 Response HandleCommand(const Call& call) {
   if (auto refused = CheckContentType(call)) return *refused;
   auto decoded = DecodeCommand(call.request.body);
   if (const auto* error = std::get_if<DecodeError>(&decoded)) return DecodeProblem(call, *error);
-  return Answer(call, call.context.app.commands->Execute(
-                          call.tenant, std::get<DecodedCommand>(decoded), SourceOf(call.request)));
+  return Deferred([&commands = *call.context.app.commands, answer = AnswererFor(call),
+                   command = std::get<DecodedCommand>(std::move(decoded)),
+                   source = SourceOf(call.request)](Respond respond) mutable {
+    const std::string tenant = answer.tenant;
+    commands.ExecuteAsync(tenant, std::move(command), std::move(source),
+                          [answer = std::move(answer), respond = std::move(respond)](
+                              Result<CommandReply> reply) { respond(answer(reply)); });
+  });
 }
 
 }  // namespace custody::server

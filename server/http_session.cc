@@ -206,13 +206,29 @@ void HttpSession::Dispatch() {
   if (request.has_last_event_id) request.last_event_id = std::string(message["Last-Event-ID"]);
   request.body = std::move(message.body());
   request.peer_ip = peer_ip_;
-  // Routing touches SQLite (tokens, queries, appends): never on an I/O thread.
+  // Routing touches SQLite (tokens, queries): never on an I/O thread. A command's answer is
+  // deferred until its append is durable: the worker is free meanwhile.
   net::post(state_->pool, [self = shared_from_this(), request = std::move(request)] {
-    Response response = Handle(request, self->state_->context);
-    net::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
-      self->Send(std::move(response));
+    Response response = Route(request, self->state_->context);
+    if (!response.deferred) return self->Answer(std::move(response));
+    auto start = std::move(response.deferred);
+    self->state_->DeferredStarted();
+    // The stop waits for DeferredEnded and then destroys the event loop, so no copy of the
+    // callback may still hold the session (whose socket belongs to that loop) after it: they
+    // share one box, emptied before DeferredEnded.
+    auto session = std::make_shared<std::shared_ptr<HttpSession>>(self);
+    start([session, state = self->state_](Response answer) {
+      if (auto answering = std::move(*session)) answering->Answer(std::move(answer));
+      state->DeferredEnded();
     });
   });
+}
+
+void HttpSession::Answer(Response response) {
+  net::post(stream_.get_executor(),
+            [self = shared_from_this(), response = std::move(response)]() mutable {
+              self->Send(std::move(response));
+            });
 }
 
 void HttpSession::Send(Response response) {

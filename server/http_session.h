@@ -68,6 +68,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnRequest(boost::beast::error_code error);
   void OnReadError(boost::beast::error_code error);
   void Dispatch();
+  // Sends `response` on the connection's strand. Any thread.
+  void Answer(Response response);
   void Send(Response response);
   void StartStream(Response response);
   void OnWritten(boost::beast::error_code error, bool keep_alive);

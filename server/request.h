@@ -5,6 +5,7 @@
 // handlers can be unit-tested and fuzzed without a network.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,12 +38,20 @@ struct StreamPlan {
   eventstore::Filter filter;
 };
 
+struct Response;
+// Delivers a deferred response. Called exactly once, from any thread.
+using Respond = std::function<void(Response)>;
+
 struct Response {
   int status = 200;
   std::string content_type;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra header fields
   std::shared_ptr<StreamPlan> stream;  // set: a chunked stream follows the header
+  // Set: the answer is not known yet (a command waiting for its durable append), and this
+  // response carries nothing else. Call it once with where the answer goes; it returns at once
+  // and the answer comes later, possibly on another thread.
+  std::function<void(Respond)> deferred;
 
   // For the access log and the metrics, not sent.
   std::string route = "unmatched";  // the route pattern, e.g. /v1/tenants/{tenant}/marketo

@@ -1,6 +1,9 @@
 #include "server/router.h"
 
+#include <atomic>
 #include <exception>
+#include <future>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -29,7 +32,7 @@ enum class RouteId {
   kOnboardingMember,
 };
 
-struct Route {
+struct RouteSpec {
   RouteId id;
   std::string_view method;
   std::string_view pattern;
@@ -37,7 +40,7 @@ struct Route {
 };
 
 // First match wins: the literal /onboarding/funnel comes before /onboarding/{member}.
-constexpr Route kRoutes[] = {
+constexpr RouteSpec kRoutes[] = {
     {RouteId::kHealth, "GET", "/healthz", std::nullopt},
     {RouteId::kMetrics, "GET", "/metrics", std::nullopt},
     {RouteId::kIntegrity, "GET", "/v1/integrity", Action::kHistory},
@@ -138,7 +141,7 @@ Response Unauthenticated(const Request& request) {
 }
 
 // Everything after the route and method are known: token, role, tenant, query, handler.
-Response Authorized(const Route& route, const Request& request, Context& context,
+Response Authorized(const RouteSpec& route, const Request& request, Context& context,
                     std::string tenant, std::string member, Principal* principal) {
   if (route.action) {
     auto found = Authenticate(*context.app.tokens, request.authorization);
@@ -166,6 +169,36 @@ Response Authorized(const Route& route, const Request& request, Context& context
   return Dispatch(route.id, call);
 }
 
+Response InternalError(const Request& request) {
+  return Problem(request, 500, "internal_error", "the server failed to answer");
+}
+
+// A deferred answer carries the route and token labels of the request, like any other, and an
+// exception before it is handed over becomes a 500 problem as in Route.
+std::function<void(Respond)> Labelled(std::function<void(Respond)> start, const Request& request,
+                                      std::string route, std::string token_id) {
+  Request named;  // what a problem needs: its path
+  named.method = request.method;
+  named.target = request.target;
+  return [start = std::move(start), named = std::move(named), route = std::move(route),
+          token_id = std::move(token_id)](Respond respond) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    auto deliver = [respond, answered, route, token_id](Response response) {
+      if (answered->exchange(true)) return;
+      response.route = route;
+      response.token_id = token_id;
+      respond(std::move(response));
+    };
+    try {
+      start(deliver);
+    } catch (const std::exception& e) {
+      spdlog::error("unexpected error answering {} {}: {}", named.method, PathOf(named.target),
+                    e.what());
+      deliver(InternalError(named));
+    }
+  };
+}
+
 Response RouteRequest(const Request& request, Context& context) {
   const std::string path = PathOf(request.target);
   std::vector<std::string> segments;
@@ -176,7 +209,7 @@ Response RouteRequest(const Request& request, Context& context) {
   }
   std::string allow;
   std::string_view known_path;  // the pattern of a path that exists with other methods
-  for (const Route& route : kRoutes) {
+  for (const RouteSpec& route : kRoutes) {
     std::string tenant, member;
     if (!Matches(route.pattern, segments, &tenant, &member)) continue;
     if (route.method != request.method) {
@@ -191,6 +224,10 @@ Response RouteRequest(const Request& request, Context& context) {
         Authorized(route, request, context, std::move(tenant), std::move(member), &principal);
     response.route = route.pattern;
     response.token_id = principal.token_id;
+    if (response.deferred) {
+      response.deferred =
+          Labelled(std::move(response.deferred), request, response.route, response.token_id);
+    }
     return response;
   }
   if (!allow.empty()) {
@@ -205,7 +242,7 @@ Response RouteRequest(const Request& request, Context& context) {
 
 }  // namespace
 
-Response Handle(const Request& request, Context& context) {
+Response Route(const Request& request, Context& context) {
   try {
     return RouteRequest(request, context);
   } catch (const std::exception& e) {
@@ -214,7 +251,16 @@ Response Handle(const Request& request, Context& context) {
   } catch (...) {
     spdlog::error("unexpected error answering {} {}", request.method, PathOf(request.target));
   }
-  return Problem(request, 500, "internal_error", "the server failed to answer");
+  return InternalError(request);
+}
+
+Response Handle(const Request& request, Context& context) {
+  Response response = Route(request, context);
+  if (!response.deferred) return response;
+  auto answer = std::make_shared<std::promise<Response>>();
+  std::future<Response> answered = answer->get_future();
+  response.deferred([answer](Response final) { answer->set_value(std::move(final)); });
+  return answered.get();
 }
 
 }  // namespace custody::server

@@ -16,7 +16,11 @@ struct Context {
   Metrics& metrics;
 };
 
-// Answers one request. Never throws: an unexpected exception becomes a 500 problem.
+// Answers one request, or defers the answer (Response::deferred) when it waits for the disk.
+// Never throws: an unexpected exception becomes a 500 problem.
+Response Route(const Request& request, Context& context);
+
+// The same, waiting for a deferred answer: for callers with no event loop (tests, fuzzing).
 Response Handle(const Request& request, Context& context);
 
 }  // namespace custody::server

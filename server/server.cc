@@ -107,7 +107,8 @@ void Server::Impl::Stop() {
     (void)state_->WaitForNoSessions(kForceTimeout);
     if (subscription_ >= 0) state_->app.store->Unsubscribe(subscription_);
     subscription_ = -1;
-    state_->pool.join();  // every request handed to a worker has finished
+    state_->pool.join();          // every request handed to a worker has been routed
+    state_->WaitForNoDeferred();  // and every command it queued has its answer
     work_.reset();
     io_.stop();
     for (std::thread& thread : threads_) thread.join();

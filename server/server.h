@@ -20,7 +20,10 @@ struct ServerOptions {
   std::size_t header_limit = 16 * 1024;
   std::size_t max_connections = 1024;
   int io_threads = 2;
-  int worker_threads = 128;  // blocking work: SQLite reads and waiting for durable appends
+  // SQLite reads (tokens, queries, history pages) and the decisions of commands. Nothing waits
+  // for the disk here (the writer answers commands itself), so a few threads keep up; more
+  // only add context switches.
+  int worker_threads = 8;
   std::chrono::seconds read_timeout{15};  // to receive a whole request once it has started
   std::chrono::seconds idle_timeout{60};  // keep-alive connection with no request
 };

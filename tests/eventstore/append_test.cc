@@ -1,5 +1,7 @@
+#include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <set>
@@ -416,6 +418,84 @@ TEST(EventStoreAppend, ThrowingListenerDoesNotStopTheWriter) {
   store->Subscribe([](const std::vector<Event>&) { throw std::runtime_error("listener bug"); });
   EXPECT_EQ(AppendOne(*store, "t", "t/s", MakeEvent("a", "x")), 1);
   EXPECT_EQ(AppendOne(*store, "t", "t/s", MakeEvent("b", "x")), 2);
+}
+
+TEST(EventStoreAppend, AsyncAppendAnswersOnTheWriterAfterTheListeners) {
+  TempDir dir;
+  auto store = OpenStore(dir.File("log.db"));
+  std::mutex mutex;
+  std::condition_variable answered;
+  std::vector<std::int64_t> heard;  // positions the listener saw, then -position per answer
+  std::thread::id listener_thread;
+  std::thread::id answer_thread;
+  store->Subscribe([&](const std::vector<Event>& events) {
+    std::lock_guard lock(mutex);
+    listener_thread = std::this_thread::get_id();
+    for (const Event& event : events) heard.push_back(event.position);
+  });
+  constexpr int kAppends = 20;
+  std::vector<Result<AppendResult>> results;
+  for (int i = 0; i < kAppends; ++i) {
+    const Status queued =
+        store->AppendAsync(MakeRequest("t", "t/s" + std::to_string(i % 3), {MakeEvent("a", "x")}),
+                           [&](Result<AppendResult> result) {
+                             std::lock_guard lock(mutex);
+                             answer_thread = std::this_thread::get_id();
+                             if (result.ok()) heard.push_back(-result->events.back().position);
+                             results.push_back(std::move(result));
+                             answered.notify_all();
+                           });
+    ASSERT_TRUE(queued.ok()) << queued.ToString();
+  }
+  std::unique_lock lock(mutex);
+  answered.wait(lock, [&] { return results.size() == kAppends; });
+  EXPECT_EQ(answer_thread, listener_thread);  // the writer's
+  EXPECT_NE(answer_thread, std::this_thread::get_id());
+  std::set<std::int64_t> positions;
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->outcome, Outcome::kAppended);
+    positions.insert(result->events.back().position);
+  }
+  EXPECT_EQ(positions.size(), static_cast<std::size_t>(kAppends));
+  EXPECT_EQ(*positions.rbegin(), kAppends);
+  // Each answer comes after the listeners saw its event.
+  for (std::size_t i = 0; i < heard.size(); ++i) {
+    if (heard[i] > 0) continue;
+    EXPECT_NE(std::find(heard.begin(), heard.begin() + i, -heard[i]), heard.begin() + i)
+        << "answered position " << -heard[i] << " before the listeners saw it";
+  }
+}
+
+TEST(EventStoreAppend, AsyncAppendRefusedBeforeQueueingNeverCallsBack) {
+  TempDir dir;
+  auto store = OpenStore(dir.File("log.db"));
+  bool called = false;
+  const Status refused =
+      store->AppendAsync(MakeRequest("t", "t/s", {}), [&](Result<AppendResult>) { called = true; });
+  EXPECT_EQ(refused.code(), Status::Code::kInvalidArgument);
+  store->Drain();
+  EXPECT_FALSE(called);
+  EXPECT_EQ(store->HeadPosition(), 0);
+}
+
+TEST(EventStoreAppend, DrainWaitsForQueuedAppendsAndTheirAnswers) {
+  TempDir dir;
+  auto store = OpenStore(dir.File("log.db"));
+  std::atomic<int> answers = 0;
+  constexpr int kAppends = 50;
+  for (int i = 0; i < kAppends; ++i) {
+    ASSERT_TRUE(store
+                    ->AppendAsync(MakeRequest("t", "t/s", {MakeEvent("a", "x")}),
+                                  [&](Result<AppendResult> result) {
+                                    EXPECT_TRUE(result.ok());
+                                    ++answers;
+                                  })
+                    .ok());
+  }
+  store->Drain();
+  EXPECT_EQ(answers.load(), kAppends);
+  EXPECT_EQ(store->HeadPosition(), kAppends);
 }
 
 }  // namespace

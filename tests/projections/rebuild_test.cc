@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -202,6 +205,72 @@ TEST_F(AppFixture, ConcurrentCommandsOnOneStreamAreAllDecidedOnFreshState) {
   const auto view = View("acme");
   EXPECT_EQ(view.instance.members.size(), 1u + kThreads * kEach);
   EXPECT_EQ(view.instance.version, 2 + kThreads * kEach);
+}
+
+// Async commands on one stream queue for their turn in arrival order: each is decided on the
+// state its predecessor left, so a member's steps sent back to back all pass in order.
+TEST_F(AppFixture, AsyncCommandsOnOneStreamAreDecidedInArrivalOrder) {
+  CreateTenant("acme", "alice");
+  Record("acme", Invite("alice", "bob", "user"));
+  const std::vector<std::string> bodies = {
+      StepBody("bob", "get_started"),
+      StepBody("bob", "activate_with_salesforce", R"("api_enabled":true)"),
+      StepBody("bob", "salesforce_login"),
+      StepBody("bob", "salesforce_allow",
+               R"("sales_email":"bob@example.com","salesforce_email":"bob@example.com")"),
+      StepBody("bob", "start"),
+      StepBody("bob", "get_started"),  // repeated: refused, after the steps before it
+  };
+  std::mutex mutex;
+  std::condition_variable answered;
+  std::vector<std::pair<std::size_t, Result<projections::CommandReply>>> replies;
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    auto decoded = DecodeCommand(bodies[i]);
+    ASSERT_TRUE(std::holds_alternative<DecodedCommand>(decoded)) << bodies[i];
+    app_->commands->ExecuteAsync("acme", std::get<DecodedCommand>(std::move(decoded)), {},
+                                 [&, i](Result<projections::CommandReply> reply) {
+                                   std::lock_guard lock(mutex);
+                                   replies.emplace_back(i, std::move(reply));
+                                   answered.notify_all();
+                                 });
+  }
+  std::unique_lock lock(mutex);
+  answered.wait(lock, [&] { return replies.size() == bodies.size(); });
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    const auto& [index, reply] = replies[i];
+    EXPECT_EQ(index, i) << "answers come in arrival order";
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    ASSERT_EQ(reply->events.size(), 1u);
+    EXPECT_EQ(reply->events[0].stream, "acme/onboarding/bob");
+    EXPECT_EQ(reply->events[0].version, static_cast<std::int64_t>(i + 1));
+    if (i + 1 < bodies.size()) {
+      EXPECT_EQ(reply->kind, Kind::kRecorded) << bodies[i];
+    } else {
+      ASSERT_EQ(reply->kind, Kind::kRejected);
+      EXPECT_EQ(reply->refusal->rule, "step_out_of_order");
+    }
+  }
+  lock.unlock();
+  EXPECT_EQ(View("acme").onboarding.at("bob").aggregate.version, 6);
+}
+
+// The service's continuations run on the writer thread: destroying it waits for them.
+TEST_F(AppFixture, ClosingTheAppWaitsForCommandsInFlight) {
+  CreateTenant("acme", "alice");
+  constexpr int kCommands = 40;
+  std::atomic<int> recorded = 0;
+  for (int i = 0; i < kCommands; ++i) {
+    auto decoded = DecodeCommand(Invite("alice", "m" + std::to_string(i), "user"));
+    ASSERT_TRUE(std::holds_alternative<DecodedCommand>(decoded));
+    app_->commands->ExecuteAsync("acme", std::get<DecodedCommand>(std::move(decoded)), {},
+                                 [&](Result<projections::CommandReply> reply) {
+                                   if (reply.ok() && reply->kind == Kind::kRecorded) ++recorded;
+                                 });
+  }
+  app_.reset();  // no wait before it
+  EXPECT_EQ(recorded.load(), kCommands);
+  Reopen();
+  EXPECT_EQ(View("acme").instance.members.size(), 1u + kCommands);
 }
 
 }  // namespace

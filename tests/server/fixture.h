@@ -50,7 +50,6 @@ class ServerTest : public ::testing::Test {
   void StartServer(server::ServerOptions options = {}) {
     options.host = "127.0.0.1";
     options.port = 0;
-    options.worker_threads = options.worker_threads == 128 ? 8 : options.worker_threads;
     auto started = server::Server::Start(*app_, options);
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     server_ = std::move(started).value();
