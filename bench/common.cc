@@ -66,4 +66,22 @@ double Args::Real(const std::string& name, double fallback) const {
   return value.empty() ? fallback : std::stod(value);
 }
 
+int RunSubcommand(const std::string& program, int argc, char** argv,
+                  std::initializer_list<Subcommand> subcommands) {
+  const std::string name = argc > 1 ? argv[1] : "";
+  std::string usage;
+  for (const Subcommand& subcommand : subcommands) {
+    usage += (usage.empty() ? "" : "|") + subcommand.name;
+    if (subcommand.name != name) continue;
+    try {
+      return subcommand.run(Args(argc, argv, 2));
+    } catch (const std::exception& e) {
+      std::cerr << program << " " << name << ": " << e.what() << "\n";
+      return 1;
+    }
+  }
+  std::cerr << "usage: " << program << " " << usage << " [--options]\n";
+  return 2;
+}
+
 }  // namespace custody::bench

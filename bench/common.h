@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -41,5 +43,16 @@ class Args {
   std::vector<std::pair<std::string, std::string>> values_;
   std::vector<std::string> rest_;
 };
+
+// A benchmark program's subcommand: `program NAME [--options]`.
+struct Subcommand {
+  std::string name;
+  std::function<int(const Args&)> run;
+};
+
+// Runs the subcommand argv[1] names: its exit code, 1 when it throws, 2 (after the usage line)
+// when there is no such subcommand.
+int RunSubcommand(const std::string& program, int argc, char** argv,
+                  std::initializer_list<Subcommand> subcommands);
 
 }  // namespace custody::bench

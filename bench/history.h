@@ -38,7 +38,6 @@ class HistoryGenerator {
   std::vector<Event> Generate(std::int64_t count);
 
   int tenants() const { return tenants_; }
-  std::int64_t position() const { return position_; }
 
  private:
   struct Command {

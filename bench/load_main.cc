@@ -216,31 +216,30 @@ int Queries(const Args& args) {
        }},
   };
   int failures = 0;
+  // `count` requests of one kind on one connection.
+  auto measure = [&](const auto& target, std::int64_t count) {
+    std::int64_t sent = 0;
+    return RunLoad(port, 1, 0, [&](int) -> std::optional<WireRequest> {
+      if (sent >= count) return std::nullopt;
+      return WireRequest{BuildRequest("GET", target(sent++), token), 200};
+    });
+  };
+  auto emit = [&](const std::string& label, LoadResult result) {
+    json::object summary = Summary(result, 1);
+    summary["query"] = label;
+    summary["head"] = head;
+    Emit("http_query", std::move(summary));
+  };
   for (const auto& [name, target] : kinds) {
     if (name == "owner_at_middle") {
       // The first at= query of a tenant near a position rebuilds a kept view (PastViews):
       // measured apart, once per tenant, before the steady state.
-      std::int64_t sent = 0;
-      auto cold = RunLoad(port, 1, 0, [&](int) -> std::optional<WireRequest> {
-        if (sent >= std::min(requests, tenants)) return std::nullopt;
-        return WireRequest{BuildRequest("GET", target(sent++), token), 200};
-      });
-      json::object summary = Summary(cold, 1);
-      summary["query"] = "owner_at_middle_first";
-      summary["head"] = head;
-      Emit("http_query", std::move(summary));
+      emit("owner_at_middle_first", measure(target, std::min(requests, tenants)));
     }
-    std::int64_t sent = 0;
-    auto result = RunLoad(port, 1, 0, [&](int) -> std::optional<WireRequest> {
-      if (sent >= requests) return std::nullopt;
-      return WireRequest{BuildRequest("GET", target(sent++), token), 200};
-    });
+    auto result = measure(target, requests);
     ReportFailures(name, result);
     failures += result.failed > 0;
-    json::object summary = Summary(result, 1);
-    summary["query"] = name;
-    summary["head"] = head;
-    Emit("http_query", std::move(summary));
+    emit(name, result);
   }
   return failures == 0 ? 0 : 1;
 }
@@ -296,18 +295,10 @@ int FirstAnswer(const Args& args) {
 
 int main(int argc, char** argv) {
   using namespace custody::bench;
-  const std::string command = argc > 1 ? argv[1] : "";
-  const Args args(argc, argv, 2);
-  try {
-    if (command == "prepare") return Prepare(args);
-    if (command == "commands") return Commands(args);
-    if (command == "queries") return Queries(args);
-    if (command == "first-answer") return FirstAnswer(args);
-    if (command == "free-port") return FreePort();
-  } catch (const std::exception& e) {
-    std::cerr << "custody_load " << command << ": " << e.what() << "\n";
-    return 1;
-  }
-  std::cerr << "usage: custody_load prepare|commands|queries|first-answer [--options]\n";
-  return 2;
+  return RunSubcommand("custody_load", argc, argv,
+                       {{"prepare", Prepare},
+                        {"commands", Commands},
+                        {"queries", Queries},
+                        {"first-answer", FirstAnswer},
+                        {"free-port", [](const Args&) { return FreePort(); }}});
 }

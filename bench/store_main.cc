@@ -25,8 +25,6 @@
 namespace custody::bench {
 namespace {
 
-namespace json = boost::json;
-
 void Remove(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
 }
@@ -189,19 +187,11 @@ int Verify(const Args& args) {
 
 int main(int argc, char** argv) {
   using namespace custody::bench;
-  const std::string command = argc > 1 ? argv[1] : "";
-  const Args args(argc, argv, 2);
-  try {
-    if (command == "import") return Import(args);
-    if (command == "ceiling") return Ceiling(args);
-    if (command == "replay") return Replay(args);
-    if (command == "scan") return Scan(args);
-    if (command == "verify") return Verify(args);
-    if (command == "report") return Report(args);
-  } catch (const std::exception& e) {
-    std::cerr << "custody_bench " << command << ": " << e.what() << "\n";
-    return 1;
-  }
-  std::cerr << "usage: custody_bench import|ceiling|replay|scan|verify|report [--options]\n";
-  return 2;
+  return RunSubcommand("custody_bench", argc, argv,
+                       {{"import", Import},
+                        {"ceiling", Ceiling},
+                        {"replay", Replay},
+                        {"scan", Scan},
+                        {"verify", Verify},
+                        {"report", Report}});
 }

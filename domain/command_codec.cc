@@ -237,6 +237,11 @@ std::optional<commands::Body> ReadBody(const std::string& name, Fields& fields) 
 }
 
 // Parses `body` as a JSON object and refuses secrets before anything else is looked at.
+DecodeError SecretNotAllowed(const std::string& field) {
+  return DecodeError{"secret_not_allowed", field,
+                     "'" + field + "': custody never records a password or other secret"};
+}
+
 std::variant<json::object, DecodeError> ParseObject(std::string_view body) {
   boost::system::error_code error;
   json::parse_options limits;
@@ -248,18 +253,14 @@ std::variant<json::object, DecodeError> ParseObject(std::string_view body) {
     // Secrets first all the same: read the body leniently for them.
     boost::system::error_code ignored;
     if (auto secret = FindSecret(json::parse(body, ignored, {}, limits))) {
-      return DecodeError{"secret_not_allowed", *secret,
-                         "'" + *secret + "': custody never records a password or other secret"};
+      return SecretNotAllowed(*secret);
     }
     return Invalid(*duplicate, "'" + *duplicate + "' is given more than once");
   }
   if (error)
     return DecodeError{"invalid_json", "", "the body is not valid JSON: " + error.message()};
   if (!value.is_object()) return DecodeError{"invalid_json", "", "the body must be a JSON object"};
-  if (auto secret = FindSecret(value)) {
-    return DecodeError{"secret_not_allowed", *secret,
-                       "'" + *secret + "': custody never records a password or other secret"};
-  }
+  if (auto secret = FindSecret(value)) return SecretNotAllowed(*secret);
   return std::move(value.get_object());
 }
 
@@ -280,8 +281,7 @@ bool IsValidEmail(std::string_view email) {
       email.find('@', at + 1) != std::string_view::npos) {
     return false;
   }
-  return std::none_of(email.begin(), email.end(),
-                      [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
+  return !HasControlCharacter(email) && email.find(' ') == std::string_view::npos;
 }
 
 std::variant<DecodedCommand, DecodeError> DecodeCommand(std::string_view body) {

@@ -3,6 +3,7 @@
 // UTF-8 as RFC 3629 defines it: no overlong forms, no surrogates, nothing above U+10FFFF.
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace custody {
@@ -12,5 +13,8 @@ namespace custody {
 std::size_t Utf8SequenceLength(std::string_view text);
 
 bool IsValidUtf8(std::string_view text);
+
+// `text` with each byte that does not belong to a well-formed sequence replaced by U+FFFD.
+std::string ToValidUtf8(std::string_view text);
 
 }  // namespace custody

@@ -170,10 +170,6 @@ void AppendCsvField(std::string& out, std::string_view text, bool always_quote) 
   out.push_back('"');
 }
 
-}  // namespace
-
-namespace {
-
 // The canonical bytes of `event` chained after `prev_hash_hex`.
 std::string CanonicalBytesAfter(std::string_view prev_hash_hex, const Event& event) {
   EventView view = ViewOf(event);

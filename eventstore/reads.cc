@@ -1,6 +1,5 @@
 #include "eventstore/reads.h"
 
-#include <unordered_map>
 #include <variant>
 
 #include "eventstore/rows.h"
@@ -98,11 +97,9 @@ Status ReplayEvents(Database& db, std::int64_t after, std::optional<std::int64_t
   if (Status status = snapshot.BeginRead(); !status.ok()) return status;
   // Every name up front for a whole replay; one tenant's are looked up as they come (streams
   // has no index on tenant, and a tenant has few of the log's streams).
-  std::unordered_map<std::int64_t, std::string> names;
+  StreamNames names(db);
   if (tenant.empty()) {
-    Statement s = db.GetCachedStatement("SELECT id, name FROM streams");
-    while (s.Step()) names.emplace(s.ColumnInt64(0), s.ColumnString(1));
-    if (!s.Succeeded()) return s.status();
+    if (Status status = names.LoadAll(); !status.ok()) return status;
   }
   Statement s = db.GetCachedStatement(
       tenant.empty()
@@ -119,21 +116,13 @@ Status ReplayEvents(Database& db, std::int64_t after, std::optional<std::int64_t
   while (s.Step()) {
     e.position = s.ColumnInt64(0);
     if (const std::int64_t id = s.ColumnInt64(1); id != stream_id) {
-      auto found = names.find(id);
-      if (found == names.end() && !tenant.empty()) {
-        Statement name = db.GetCachedStatement("SELECT name FROM streams WHERE id = ?");
-        name.BindInt64(0, id);
-        if (name.Step()) {
-          found = names.emplace(id, name.ColumnString(0)).first;
-        } else if (!name.Succeeded()) {
-          return name.status();
-        }
-      }
-      if (found == names.end()) {
+      Result<std::string_view> name = names.Get(id);
+      if (!name.ok()) {
+        if (name.status().code() != Status::Code::kCorruption) return name.status();
         return Status::Corruption("event " + std::to_string(e.position) + " has no stream " +
                                   std::to_string(id));
       }
-      e.stream.assign(found->second);
+      e.stream.assign(*name);
       stream_id = id;
     }
     e.version = s.ColumnInt64(2);

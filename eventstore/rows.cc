@@ -143,4 +143,21 @@ Status InsertEvent(Database& db, std::int64_t stream_id, const EventView& e,
   return s.Run();
 }
 
+Status StreamNames::LoadAll() {
+  Statement s = db_.GetCachedStatement("SELECT id, name FROM streams");
+  while (s.Step()) names_.emplace(s.ColumnInt64(0), s.ColumnString(1));
+  return s.status();
+}
+
+Result<std::string_view> StreamNames::Get(std::int64_t id) {
+  if (auto it = names_.find(id); it != names_.end()) return std::string_view(it->second);
+  Statement s = db_.GetCachedStatement("SELECT name FROM streams WHERE id = ?");
+  s.BindInt64(0, id);
+  if (!s.Step()) {
+    if (!s.Succeeded()) return s.status();
+    return Status::Corruption("no stream has id " + std::to_string(id));
+  }
+  return std::string_view(names_.emplace(id, s.ColumnString(0)).first->second);
+}
+
 }  // namespace custody::eventstore

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "domain/event.h"
@@ -50,6 +51,21 @@ struct StreamRow {
 Result<std::optional<StreamRow>> FindStream(Database& db, std::string_view name);
 // The new stream's id.
 Result<std::int64_t> InsertStream(Database& db, std::string_view name, std::string_view tenant);
+
+// Stream names by id, read as they are asked for (or all at once) and kept, for walks of the
+// events table without the join on streams.
+class StreamNames {
+ public:
+  explicit StreamNames(Database& db) : db_(db) {}
+  // Reads every name now: cheaper than a lookup per stream when a walk covers the whole log.
+  Status LoadAll();
+  // The name of stream `id`; kCorruption when no stream has that id.
+  Result<std::string_view> Get(std::int64_t id);
+
+ private:
+  Database& db_;
+  std::unordered_map<std::int64_t, std::string> names_;
+};
 
 struct CommandRow {
   std::int64_t first_position = 0;

@@ -57,27 +57,6 @@ struct RangeReport {
   std::unordered_map<std::int64_t, StreamSpan> streams;  // by stream id
 };
 
-class StreamNames {
- public:
-  explicit StreamNames(Database& db) : db_(db) {}
-
-  // The name of stream `id`; kCorruption when there is no such stream.
-  Result<std::string_view> Get(std::int64_t id) {
-    if (auto it = names_.find(id); it != names_.end()) return std::string_view(it->second);
-    Statement s = db_.GetCachedStatement("SELECT name FROM streams WHERE id = ?");
-    s.BindInt64(0, id);
-    if (!s.Step()) {
-      if (!s.Succeeded()) return s.status();
-      return Status::Corruption("no stream has id " + std::to_string(id));
-    }
-    return std::string_view(names_.emplace(id, s.ColumnString(0)).first->second);
-  }
-
- private:
-  Database& db_;
-  std::unordered_map<std::int64_t, std::string> names_;
-};
-
 // Checks positions first..last; the links to position first - 1 are left to the caller.
 void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport* out) {
   Statement s = db.GetCachedStatement(

@@ -72,6 +72,11 @@ void CommandService::StreamTurns::RunFrom(const std::string& stream, Turn turn) 
   while (turn && turn()) turn = Next(stream);
 }
 
+void CommandService::WaitUntilIdle() {
+  std::unique_lock lock(running_mutex_);
+  none_running_.wait(lock, [this] { return running_ == 0; });
+}
+
 // One decision on one view of the tenant: at which stream version, and what.
 struct CommandService::Attempt {
   bool tenant_found = true;
@@ -99,10 +104,7 @@ CommandService::CommandService(eventstore::EventStore& store, const Projections&
     : store_(store), projections_(projections), clock_(std::move(clock)) {}
 
 CommandService::~CommandService() {
-  {
-    std::unique_lock lock(running_mutex_);
-    none_running_.wait(lock, [this] { return running_ == 0; });
-  }
+  WaitUntilIdle();
   // The last reply may have been handed over on the writer thread, which then still ends that
   // command's turn here: wait until it is past that too.
   store_.Drain();

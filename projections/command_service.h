@@ -54,6 +54,8 @@ class CommandService {
   CommandService(eventstore::EventStore& store, const Projections& projections, Clock clock);
   // Waits for the commands still running: their continuations use this service.
   ~CommandService();
+  // Returns once every command started before the call has been handed its reply.
+  void WaitUntilIdle();
   CommandService(const CommandService&) = delete;
   CommandService& operator=(const CommandService&) = delete;
 

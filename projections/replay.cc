@@ -179,10 +179,12 @@ Result<std::int64_t> ReplayInto(const eventstore::EventStore& store, std::int64_
                                 std::optional<std::int64_t> until, const std::string& tenant,
                                 State& state, const ReplayThreads& threads) {
   const std::int64_t last = std::min(until.value_or(INT64_MAX), store.HeadPosition());
-  // The reader keeps a core busy; the appliers share the others.
+  // The reader keeps a core busy; the appliers share the others. One tenant's events all go
+  // to one applier.
   const unsigned cores = std::thread::hardware_concurrency();
   const std::size_t appliers =
       threads.appliers > 0 ? threads.appliers
+      : !tenant.empty()    ? 1
                            : std::clamp<std::size_t>(cores > 1 ? cores - 1 : 1, 1, kMaxAppliers);
   if (last - after < threads.min_events || (threads.appliers == 0 && cores < 2)) {
     return ReplayOnOneThread(store, after, until, tenant, state);

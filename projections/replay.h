@@ -1,9 +1,9 @@
 #pragma once
 
-// Replaying the log into a State on two threads: one reads events from SQLite, the caller's
-// thread decodes and applies them, so that a large replay (a rebuild, a start without a
-// snapshot) overlaps SQLite's row decoding with the projections' work. Small replays stay on
-// one thread.
+// Replaying the log into a State on several threads: one reads events from SQLite and deals
+// them by tenant to appliers (the caller's thread and, on more cores, others) that decode and
+// apply them, so that a large replay (a rebuild, a start without a snapshot) overlaps SQLite's
+// row decoding with the projections' work. Small replays stay on one thread.
 
 #include <cstdint>
 #include <optional>

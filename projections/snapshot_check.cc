@@ -4,6 +4,11 @@
 
 namespace custody::projections {
 
+std::string SnapshotCheck::Mismatch() const {
+  return "the projection snapshot at position " + std::to_string(position) +
+         " does not match the log";
+}
+
 Result<std::optional<SnapshotCheck>> CheckSnapshot(const eventstore::EventStore& store) {
   auto snapshot = store.LoadSnapshot(kSnapshotName);
   if (!snapshot.ok()) return snapshot.status();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "domain/status.h"
 #include "eventstore/event_store.h"
@@ -16,6 +17,9 @@ namespace custody::projections {
 struct SnapshotCheck {
   std::int64_t position = 0;  // of the snapshot checked
   bool matches_log = true;
+
+  // "the projection snapshot at position N does not match the log"
+  std::string Mismatch() const;
 };
 
 // nullopt when there is no snapshot this code would load (none, or of another code version).

@@ -13,6 +13,7 @@ namespace {
 
 namespace json = boost::json;
 using projections::CommandReply;
+using projections::CommandService;
 
 constexpr std::size_t kMaxUserAgent = 256;
 
@@ -55,24 +56,17 @@ Response DecodeProblem(const Call& call, const DecodeError& error) {
 // What the answer to a command needs once the command service has its reply: the request's
 // path, the tenant and the metrics. The request itself is gone by then.
 struct Answerer {
-  Request request;  // method and target only
+  std::string instance;
   std::string tenant;
   Metrics* metrics;
 
   Response operator()(const Result<CommandReply>& result) const;
 };
 
-Answerer AnswererFor(const Call& call) {
-  Answerer answerer{{}, call.tenant, &call.context.metrics};
-  answerer.request.method = call.request.method;
-  answerer.request.target = call.request.target;
-  return answerer;
-}
-
 Response Answerer::operator()(const Result<CommandReply>& result) const {
   if (!result.ok()) {
     metrics->CountCommand("error");
-    return StorageProblem(request, result.status());
+    return StorageProblem(instance, result.status());
   }
   const CommandReply& reply = *result;
   switch (reply.kind) {
@@ -87,20 +81,20 @@ Response Answerer::operator()(const Result<CommandReply>& result) const {
       if (refusal.expected_step) extensions["expected_step"] = *refusal.expected_step;
       extensions["events"] = EventsArray(reply.events);
       extensions["position"] = reply.position;
-      return Problem(request, 409, "rule_violation", refusal.message, std::move(extensions));
+      return Problem(instance, 409, "rule_violation", refusal.message, std::move(extensions));
     }
     case CommandReply::Kind::kVersionConflict:
       metrics->CountCommand("conflict");
-      return Problem(request, 412, "version_conflict",
+      return Problem(instance, 412, "version_conflict",
                      "expected_version " + std::to_string(reply.expected_version) +
                          " does not match the stream's version " +
                          std::to_string(reply.actual_version),
                      {{"expected", reply.expected_version}, {"actual", reply.actual_version}});
     case CommandReply::Kind::kTenantNotFound:
       metrics->CountCommand("not_found");
-      return Problem(request, 404, "not_found", "no such tenant: " + tenant);
+      return Problem(instance, 404, "not_found", "no such tenant: " + tenant);
   }
-  return Problem(request, 500, "internal_error", "the server failed to answer");
+  return Problem(instance, 500, "internal_error", "the server failed to answer");
 }
 
 std::optional<Response> CheckContentType(const Call& call) {
@@ -110,11 +104,18 @@ std::optional<Response> CheckContentType(const Call& call) {
                  "the body must be sent with Content-Type: application/json");
 }
 
-// The answer comes when the command's append is durable (or refused), on the thread that
-// completes it: no thread waits for the disk.
-Response Deferred(std::function<void(Respond)> start) {
+// The answer comes when `run` hands the command service's reply over, on the thread that
+// completes the command (no thread waits for the disk); it is rendered where it is sent.
+template <typename Run>
+Response Deferred(const Call& call, Run run) {
   Response response;
-  response.deferred = std::move(start);
+  response.deferred = [run = std::move(run),
+                       answer = Answerer{PathOf(call.request.target), call.tenant,
+                                         &call.context.metrics}](Respond respond) mutable {
+    run([answer, respond = std::move(respond)](Result<CommandReply> reply) {
+      respond([answer, reply = std::move(reply)] { return answer(reply); });
+    });
+  };
   return response;
 }
 
@@ -126,13 +127,12 @@ Response HandleCreateTenant(const Call& call) {
   if (const auto* error = std::get_if<DecodeError>(&decoded)) return DecodeProblem(call, *error);
   // The actor of a tenant's creation is the operator token's public id: unique and listed by
   // `custody token list`, unlike its free-form name.
-  return Deferred([&commands = *call.context.app.commands, answer = AnswererFor(call),
-                   command = std::get<DecodedCreateTenant>(std::move(decoded)),
-                   actor = call.principal->token_id,
-                   source = SourceOf(call.request)](Respond respond) mutable {
+  return Deferred(call, [&commands = *call.context.app.commands,
+                         command = std::get<DecodedCreateTenant>(std::move(decoded)),
+                         actor = call.principal->token_id,
+                         source = SourceOf(call.request)](CommandService::Done done) mutable {
     commands.CreateTenantAsync(std::move(command), std::move(actor), std::move(source),
-                               [answer = std::move(answer), respond = std::move(respond)](
-                                   Result<CommandReply> reply) { respond(answer(reply)); });
+                               std::move(done));
   });
 }
 
@@ -140,13 +140,10 @@ Response HandleCommand(const Call& call) {
   if (auto refused = CheckContentType(call)) return *refused;
   auto decoded = DecodeCommand(call.request.body);
   if (const auto* error = std::get_if<DecodeError>(&decoded)) return DecodeProblem(call, *error);
-  return Deferred([&commands = *call.context.app.commands, answer = AnswererFor(call),
-                   command = std::get<DecodedCommand>(std::move(decoded)),
-                   source = SourceOf(call.request)](Respond respond) mutable {
-    const std::string tenant = answer.tenant;
-    commands.ExecuteAsync(tenant, std::move(command), std::move(source),
-                          [answer = std::move(answer), respond = std::move(respond)](
-                              Result<CommandReply> reply) { respond(answer(reply)); });
+  return Deferred(call, [&commands = *call.context.app.commands, tenant = call.tenant,
+                         command = std::get<DecodedCommand>(std::move(decoded)),
+                         source = SourceOf(call.request)](CommandService::Done done) mutable {
+    commands.ExecuteAsync(tenant, std::move(command), std::move(source), std::move(done));
   });
 }
 

@@ -16,18 +16,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view kLiveParams[] = {"tenant",  "stream", "type",  "actor",
-                                            "subject", "since",  "until", "after"};
-constexpr std::string_view kHistoryParams[] = {"tenant", "stream", "type",  "actor", "subject",
-                                               "since",  "until",  "after", "limit"};
-
 // The filters of the request, narrowed to the token's tenant. A Response when refused.
 std::variant<HistoryParams, Response> ScopedParams(const Call& call, bool with_limit) {
-  const std::span<const std::string_view> allowed =
-      with_limit ? std::span<const std::string_view>(kHistoryParams) : kLiveParams;
-  if (auto error = RejectUnknown(call.params, allowed)) {
-    return BadParam(call, *error);
-  }
   auto parsed = ParseHistoryParams(call.params, with_limit);
   if (const auto* error = std::get_if<ParamError>(&parsed)) return BadParam(call, *error);
   HistoryParams params = std::get<HistoryParams>(std::move(parsed));
@@ -117,8 +107,7 @@ Response HandleIntegrity(const Call& call) {
   const bool snapshot_ok = !snapshot->has_value() || (*snapshot)->matches_log;
   std::string problem = report->problem;
   if (problem.empty() && !snapshot_ok) {
-    problem = "the projection snapshot at position " + std::to_string((*snapshot)->position) +
-              " does not match the log";
+    problem = (*snapshot)->Mismatch();
   }
   json::object body{
       {"ok", report->ok && snapshot_ok},

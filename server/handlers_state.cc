@@ -60,8 +60,6 @@ Response Answer(const Call& call, StateQuery query, const TenantView* view, std:
 }  // namespace
 
 Response HandleStateQuery(const Call& call, StateQuery query) {
-  static constexpr std::string_view kParams[] = {"at"};
-  if (auto error = RejectUnknown(call.params, kParams)) return BadParam(call, *error);
   auto at = ParseAt(call.params);
   if (const auto* error = std::get_if<ParamError>(&at)) return BadParam(call, *error);
   App& app = call.context.app;

@@ -211,15 +211,12 @@ void HttpSession::Dispatch() {
   net::post(state_->pool, [self = shared_from_this(), request = std::move(request)] {
     Response response = Route(request, self->state_->context);
     if (!response.deferred) return self->Answer(std::move(response));
-    auto start = std::move(response.deferred);
-    self->state_->DeferredStarted();
-    // The stop waits for DeferredEnded and then destroys the event loop, so no copy of the
-    // callback may still hold the session (whose socket belongs to that loop) after it: they
-    // share one box, emptied before DeferredEnded.
+    // The stop waits until the command service has answered every command, then destroys the
+    // event loop: no copy of this callback may still hold the session (whose socket belongs
+    // to that loop) once it has answered. The copies share one box, emptied on the answer.
     auto session = std::make_shared<std::shared_ptr<HttpSession>>(self);
-    start([session, state = self->state_](Response answer) {
-      if (auto answering = std::move(*session)) answering->Answer(std::move(answer));
-      state->DeferredEnded();
+    response.deferred([session](std::function<Response()> render) {
+      if (auto answering = std::move(*session)) answering->AnswerWith(std::move(render));
     });
   });
 }
@@ -229,6 +226,11 @@ void HttpSession::Answer(Response response) {
             [self = shared_from_this(), response = std::move(response)]() mutable {
               self->Send(std::move(response));
             });
+}
+
+void HttpSession::AnswerWith(std::function<Response()> render) {
+  net::post(stream_.get_executor(),
+            [self = shared_from_this(), render = std::move(render)] { self->Send(render()); });
 }
 
 void HttpSession::Send(Response response) {

@@ -68,8 +68,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void OnRequest(boost::beast::error_code error);
   void OnReadError(boost::beast::error_code error);
   void Dispatch();
-  // Sends `response` on the connection's strand. Any thread.
+  // Sends `response`, or what `render` builds, on the connection's strand. Any thread.
   void Answer(Response response);
+  void AnswerWith(std::function<Response()> render);
   void Send(Response response);
   void StartStream(Response response);
   void OnWritten(boost::beast::error_code error, bool keep_alive);

@@ -37,40 +37,23 @@ std::string_view TitleOf(std::string_view code) {
   return "Error";
 }
 
-// Problems quote what the client sent (a path, a parameter's name, a tenant from the URL),
-// which may be any bytes once percent-decoded; a JSON document must be UTF-8, so each invalid
-// byte becomes U+FFFD.
-std::string ValidUtf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  while (!text.empty()) {
-    const std::size_t length = Utf8SequenceLength(text);
-    if (length == 0) {
-      out += "\xEF\xBF\xBD";
-      text.remove_prefix(1);
-    } else {
-      out.append(text.data(), length);
-      text.remove_prefix(length);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Response Problem(std::string_view instance, int status, std::string_view code, std::string detail,
                  json::object extensions) {
+  // Problems quote what the client sent (a path, a parameter's name, a tenant from the URL),
+  // which may be any bytes once percent-decoded; a JSON document must be UTF-8.
   json::object body{
       {"type", std::string(kProblemTypeBase) + std::string(code)},
       {"title", TitleOf(code)},
       {"status", status},
-      {"detail", ValidUtf8(detail)},
+      {"detail", ToValidUtf8(detail)},
       {"code", code},
-      {"instance", ValidUtf8(instance)},
+      {"instance", ToValidUtf8(instance)},
   };
   for (auto& member : extensions) {
     json::value& value = body[member.key()] = std::move(member.value());
-    if (value.is_string()) value = ValidUtf8(value.get_string());
+    if (value.is_string()) value = ToValidUtf8(value.get_string());
   }
   Response response;
   response.status = status;
@@ -85,19 +68,23 @@ Response Problem(const Request& request, int status, std::string_view code, std:
 }
 
 Response StorageProblem(const Request& request, const Status& status) {
+  return StorageProblem(PathOf(request.target), status);
+}
+
+Response StorageProblem(std::string_view instance, const Status& status) {
   switch (status.code()) {
     case Status::Code::kFull:
     case Status::Code::kIOError:
     case Status::Code::kBusy: {
       spdlog::warn("storage unavailable: {}", status.ToString());
-      Response response = Problem(request, 503, "storage_unavailable",
+      Response response = Problem(instance, 503, "storage_unavailable",
                                   "the event store cannot serve this now; retry later");
       response.headers.emplace_back("Retry-After", "1");
       return response;
     }
     default:
       spdlog::error("storage error: {}", status.ToString());
-      return Problem(request, 500, "internal_error", "the server failed to answer");
+      return Problem(instance, 500, "internal_error", "the server failed to answer");
   }
 }
 

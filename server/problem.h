@@ -29,6 +29,7 @@ Response Problem(std::string_view instance, int status, std::string_view code, s
 // A storage failure: 503 storage_unavailable for kFull, kIOError and kBusy (retrying later may
 // work), 500 internal_error for anything else.
 Response StorageProblem(const Request& request, const Status& status);
+Response StorageProblem(std::string_view instance, const Status& status);
 
 // A JSON body answer.
 Response JsonResponse(int status, std::string body);

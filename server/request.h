@@ -39,8 +39,9 @@ struct StreamPlan {
 };
 
 struct Response;
-// Delivers a deferred response. Called exactly once, from any thread.
-using Respond = std::function<void(Response)>;
+// Hands over a deferred answer: called exactly once, from any thread (often the event store's
+// writer). `render` builds the answer on the thread that sends it, off the writer's path.
+using Respond = std::function<void(std::function<Response()> render)>;
 
 struct Response {
   int status = 200;

@@ -5,6 +5,7 @@
 #include <future>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -32,30 +33,47 @@ enum class RouteId {
   kOnboardingMember,
 };
 
+// The query parameters of the history routes and of the state queries.
+constexpr std::string_view kLiveParams[] = {"tenant",  "stream", "type",  "actor",
+                                            "subject", "since",  "until", "after"};
+constexpr std::string_view kHistoryParams[] = {"tenant", "stream", "type",  "actor", "subject",
+                                               "since",  "until",  "after", "limit"};
+constexpr std::string_view kStateParams[] = {"at"};
+using KnownParams = std::optional<std::span<const std::string_view>>;
+// Health and metrics take any query: probes and scrapers add their own.
+constexpr KnownParams kAnyParams = std::nullopt;
+constexpr KnownParams kNoParams = std::span<const std::string_view>();
+
 struct RouteSpec {
   RouteId id;
   std::string_view method;
   std::string_view pattern;
   std::optional<Action> action;  // nullopt: no token needed
+  // The query parameters the route knows; any other is refused (a misspelt filter must not
+  // widen an answer silently). nullopt: any is accepted.
+  KnownParams params;
 };
 
 // First match wins: the literal /onboarding/funnel comes before /onboarding/{member}.
 constexpr RouteSpec kRoutes[] = {
-    {RouteId::kHealth, "GET", "/healthz", std::nullopt},
-    {RouteId::kMetrics, "GET", "/metrics", std::nullopt},
-    {RouteId::kIntegrity, "GET", "/v1/integrity", Action::kHistory},
-    {RouteId::kEvents, "GET", "/v1/events", Action::kHistory},
-    {RouteId::kLive, "GET", "/v1/events/live", Action::kHistory},
-    {RouteId::kCreateTenant, "POST", "/v1/tenants", Action::kCreateTenant},
-    {RouteId::kCommands, "POST", "/v1/tenants/{tenant}/commands", Action::kCommand},
-    {RouteId::kMarketo, "GET", "/v1/tenants/{tenant}/marketo", Action::kStateQuery},
-    {RouteId::kCustody, "GET", "/v1/tenants/{tenant}/marketo/custody", Action::kStateQuery},
+    {RouteId::kHealth, "GET", "/healthz", std::nullopt, kAnyParams},
+    {RouteId::kMetrics, "GET", "/metrics", std::nullopt, kAnyParams},
+    {RouteId::kIntegrity, "GET", "/v1/integrity", Action::kHistory, kNoParams},
+    {RouteId::kEvents, "GET", "/v1/events", Action::kHistory, kHistoryParams},
+    {RouteId::kLive, "GET", "/v1/events/live", Action::kHistory, kLiveParams},
+    {RouteId::kCreateTenant, "POST", "/v1/tenants", Action::kCreateTenant, kNoParams},
+    {RouteId::kCommands, "POST", "/v1/tenants/{tenant}/commands", Action::kCommand, kNoParams},
+    {RouteId::kMarketo, "GET", "/v1/tenants/{tenant}/marketo", Action::kStateQuery, kStateParams},
+    {RouteId::kCustody, "GET", "/v1/tenants/{tenant}/marketo/custody", Action::kStateQuery,
+     kStateParams},
     {RouteId::kRemovalCheck, "GET", "/v1/tenants/{tenant}/members/{member}/removal-check",
-     Action::kStateQuery},
-    {RouteId::kOnboardingList, "GET", "/v1/tenants/{tenant}/onboarding", Action::kStateQuery},
-    {RouteId::kFunnel, "GET", "/v1/tenants/{tenant}/onboarding/funnel", Action::kStateQuery},
+     Action::kStateQuery, kStateParams},
+    {RouteId::kOnboardingList, "GET", "/v1/tenants/{tenant}/onboarding", Action::kStateQuery,
+     kStateParams},
+    {RouteId::kFunnel, "GET", "/v1/tenants/{tenant}/onboarding/funnel", Action::kStateQuery,
+     kStateParams},
     {RouteId::kOnboardingMember, "GET", "/v1/tenants/{tenant}/onboarding/{member}",
-     Action::kStateQuery},
+     Action::kStateQuery, kStateParams},
 };
 
 std::vector<std::string_view> Split(std::string_view path) {
@@ -95,14 +113,11 @@ Response BadParam(const Call& call, const ParamError& error) {
 
 namespace {
 
-Response Dispatch(RouteId id, const Call& call) {
-  // Routes without query parameters refuse any, as the others refuse the ones they do not know
-  // (a misspelt filter must not widen an answer silently). Health and metrics stay lenient for
-  // probes and scrapers that add their own.
-  if (id == RouteId::kIntegrity || id == RouteId::kCreateTenant || id == RouteId::kCommands) {
-    if (auto error = RejectUnknown(call.params, {})) return BadParam(call, *error);
+Response Dispatch(const RouteSpec& route, const Call& call) {
+  if (route.params) {
+    if (auto error = RejectUnknown(call.params, *route.params)) return BadParam(call, *error);
   }
-  switch (id) {
+  switch (route.id) {
     case RouteId::kHealth:
       return HandleHealth(call);
     case RouteId::kMetrics:
@@ -166,36 +181,49 @@ Response Authorized(const RouteSpec& route, const Request& request, Context& con
   }
   const Call call{request,           context,           route.action ? principal : nullptr,
                   std::move(tenant), std::move(member), std::move(params)};
-  return Dispatch(route.id, call);
+  return Dispatch(route, call);
 }
 
-Response InternalError(const Request& request) {
-  return Problem(request, 500, "internal_error", "the server failed to answer");
+Response InternalError(std::string_view path) {
+  return Problem(path, 500, "internal_error", "the server failed to answer");
 }
 
-// A deferred answer carries the route and token labels of the request, like any other, and an
-// exception before it is handed over becomes a 500 problem as in Route.
+// Runs `answer`; an unexpected exception is logged and becomes a 500 problem.
+template <typename Answer>
+Response Guarded(std::string_view method, std::string_view path, Answer&& answer) {
+  try {
+    return answer();
+  } catch (const std::exception& e) {
+    spdlog::error("unexpected error answering {} {}: {}", method, path, e.what());
+  } catch (...) {
+    spdlog::error("unexpected error answering {} {}", method, path);
+  }
+  return InternalError(path);
+}
+
+// A deferred answer carries the route and token labels of the request, like any other, and
+// an exception, while starting it or rendering it, becomes a 500 problem as in Route.
 std::function<void(Respond)> Labelled(std::function<void(Respond)> start, const Request& request,
                                       std::string route, std::string token_id) {
-  Request named;  // what a problem needs: its path
-  named.method = request.method;
-  named.target = request.target;
-  return [start = std::move(start), named = std::move(named), route = std::move(route),
-          token_id = std::move(token_id)](Respond respond) {
+  return [start = std::move(start), method = request.method, path = PathOf(request.target),
+          route = std::move(route), token_id = std::move(token_id)](Respond respond) {
     auto answered = std::make_shared<std::atomic<bool>>(false);
-    auto deliver = [respond, answered, route, token_id](Response response) {
+    auto deliver = [=](std::function<Response()> render) {
       if (answered->exchange(true)) return;
-      response.route = route;
-      response.token_id = token_id;
-      respond(std::move(response));
+      respond([=, render = std::move(render)] {
+        Response response = Guarded(method, path, render);
+        response.route = route;
+        response.token_id = token_id;
+        return response;
+      });
     };
-    try {
+    bool started = false;
+    const Response failure = Guarded(method, path, [&] {
       start(deliver);
-    } catch (const std::exception& e) {
-      spdlog::error("unexpected error answering {} {}: {}", named.method, PathOf(named.target),
-                    e.what());
-      deliver(InternalError(named));
-    }
+      started = true;
+      return Response();
+    });
+    if (!started) deliver([failure] { return failure; });
   };
 }
 
@@ -243,24 +271,18 @@ Response RouteRequest(const Request& request, Context& context) {
 }  // namespace
 
 Response Route(const Request& request, Context& context) {
-  try {
-    return RouteRequest(request, context);
-  } catch (const std::exception& e) {
-    spdlog::error("unexpected error answering {} {}: {}", request.method, PathOf(request.target),
-                  e.what());
-  } catch (...) {
-    spdlog::error("unexpected error answering {} {}", request.method, PathOf(request.target));
-  }
-  return InternalError(request);
+  return Guarded(request.method, PathOf(request.target),
+                 [&] { return RouteRequest(request, context); });
 }
 
 Response Handle(const Request& request, Context& context) {
   Response response = Route(request, context);
   if (!response.deferred) return response;
-  auto answer = std::make_shared<std::promise<Response>>();
-  std::future<Response> answered = answer->get_future();
-  response.deferred([answer](Response final) { answer->set_value(std::move(final)); });
-  return answered.get();
+  auto rendered = std::make_shared<std::promise<std::function<Response()>>>();
+  std::future<std::function<Response()>> render = rendered->get_future();
+  response.deferred(
+      [rendered](std::function<Response()> answer) { rendered->set_value(std::move(answer)); });
+  return render.get()();
 }
 
 }  // namespace custody::server

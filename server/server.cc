@@ -107,8 +107,10 @@ void Server::Impl::Stop() {
     (void)state_->WaitForNoSessions(kForceTimeout);
     if (subscription_ >= 0) state_->app.store->Unsubscribe(subscription_);
     subscription_ = -1;
-    state_->pool.join();          // every request handed to a worker has been routed
-    state_->WaitForNoDeferred();  // and every command it queued has its answer
+    state_->pool.join();  // every request handed to a worker has been routed
+    // Commands answer from the writer thread by posting to the event loop: all of them must
+    // have answered before the loop goes.
+    state_->app.commands->WaitUntilIdle();
     work_.reset();
     io_.stop();
     for (std::thread& thread : threads_) thread.join();

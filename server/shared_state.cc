@@ -34,19 +34,4 @@ bool SharedState::WaitForNoSessions(std::chrono::milliseconds timeout) {
   return ended_.wait_for(lock, timeout, [&] { return sessions_.empty(); });
 }
 
-void SharedState::DeferredStarted() {
-  std::lock_guard lock(mutex_);
-  ++deferred_;
-}
-
-void SharedState::DeferredEnded() {
-  std::lock_guard lock(mutex_);
-  if (--deferred_ == 0) ended_.notify_all();
-}
-
-void SharedState::WaitForNoDeferred() {
-  std::unique_lock lock(mutex_);
-  ended_.wait(lock, [&] { return deferred_ == 0; });
-}
-
 }  // namespace custody::server

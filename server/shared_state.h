@@ -41,17 +41,10 @@ class SharedState {
   // Waits until every session has ended or `timeout` passed; true when none is left.
   bool WaitForNoSessions(std::chrono::milliseconds timeout);
 
-  // Deferred answers (commands waiting for the writer) hold their session and post to its
-  // event loop, so the loop must outlive them: the stop waits until none is left.
-  void DeferredStarted();
-  void DeferredEnded();
-  void WaitForNoDeferred();
-
  private:
   mutable std::mutex mutex_;
   std::condition_variable ended_;
   std::unordered_map<const HttpSession*, std::weak_ptr<HttpSession>> sessions_;
-  std::size_t deferred_ = 0;
 };
 
 }  // namespace custody::server

@@ -41,9 +41,9 @@ int RunVerify(const Args& args) {
   auto snapshot = projections::CheckSnapshot(**store);
   if (!snapshot.ok()) return StorageFailure(snapshot.status());
   if (snapshot->has_value() && !(*snapshot)->matches_log) {
-    std::cout << "altered: the projection snapshot at position " << (*snapshot)->position
-              << " does not match the log (the log itself checks out: " << report->events
-              << " events, head hash " << report->head_hash << ")\n";
+    std::cout << "altered: " << (*snapshot)->Mismatch()
+              << " (the log itself checks out: " << report->events << " events, head hash "
+              << report->head_hash << ")\n";
     return kCheckFailed;
   }
   std::cout << "ok: " << report->events << " events checked; head position "

@@ -144,10 +144,7 @@ int RunServe(const Args& args) {
         return;
       }
       if (!check->has_value() || (*check)->matches_log) return;
-      spdlog::error(
-          "the projection snapshot at position {} does not match the log; rebuilding the "
-          "state from the log",
-          (*check)->position);
+      spdlog::error("{}; rebuilding the state from the log", (*check)->Mismatch());
       if (Status rebuilt = running.projections->RebuildFromLog(); !rebuilt.ok()) {
         spdlog::error("rebuilding the projections failed: {}", rebuilt.ToString());
       } else if (Status saved = running.projections->Checkpoint(); !saved.ok()) {

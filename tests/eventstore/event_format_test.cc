@@ -240,5 +240,14 @@ TEST(EventFormat, Utf8ValidationRefusesMalformedSequences) {
   EXPECT_FALSE(IsValidUtf8("\xff"));
 }
 
+TEST(EventFormat, ToValidUtf8ReplacesEachStrayByte) {
+  const std::string replacement = "\xef\xbf\xbd";  // U+FFFD
+  EXPECT_EQ(ToValidUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(ToValidUtf8(std::string("a\xff") + "b\xc0\xaf"),
+            "a" + replacement + "b" + replacement + replacement);
+  EXPECT_EQ(ToValidUtf8("\xe2\x82"), replacement + replacement);  // truncated
+  EXPECT_EQ(ToValidUtf8(""), "");
+}
+
 }  // namespace
 }  // namespace custody::eventstore

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 namespace custody::hardening {
 namespace {
@@ -213,6 +214,18 @@ void FaultVfs::Clear() {
   Faults().sync_code = 0;
   Faults().read_code = 0;
   Faults().injected = 0;
+}
+
+void FaultVfs::Flap(int flaps, std::chrono::milliseconds pause, int max_after) {
+  for (int flap = 0; flap < flaps; ++flap) {
+    std::this_thread::sleep_for(pause);
+    if (flap % 2 == 0) {
+      FailWrites(flap % 4 == 0 ? SQLITE_FULL : SQLITE_IOERR_WRITE, flap % max_after);
+    } else {
+      Clear();
+    }
+  }
+  Clear();
 }
 
 std::int64_t FaultVfs::injected() { return Faults().injected.load(); }

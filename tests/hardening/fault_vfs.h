@@ -5,6 +5,7 @@
 // would. Register it once, then open the event store with Options::vfs_name = kFaultVfsName.
 // The switches are process-wide and thread-safe; only files opened through this VFS fail.
 
+#include <chrono>
 #include <cstdint>
 
 namespace custody::hardening {
@@ -26,6 +27,10 @@ class FaultVfs {
   static void FailReads(int code);
   // The disk is healthy again.
   static void Clear();
+  // A disk that comes and goes, `flaps` times every `pause`: every other flap fails writes
+  // (full or I/O error, in turn, after 0 to `max_after - 1` more writes), the others heal it.
+  // Healthy at the end.
+  static void Flap(int flaps, std::chrono::milliseconds pause, int max_after);
 
   // How many calls failed because of this VFS since the last Clear().
   static std::int64_t injected();

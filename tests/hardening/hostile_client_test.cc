@@ -82,10 +82,7 @@ TEST_F(HostileClients, ASlowBodyIsCutAtTheDeadline) {
   SeedAcme();
   StartWithShortDeadline();
   RawSocket slow(port_);
-  ASSERT_TRUE(
-      slow.Send("POST /v1/tenants/acme/commands HTTP/1.1\r\nHost: x\r\nAuthorization: "
-                "Bearer " +
-                writer_ + "\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n"));
+  ASSERT_TRUE(slow.Send(CommandHead() + "Content-Length: 400\r\n\r\n"));
   const Clock::duration took = Trickle(slow, std::string(400, ' '), 50ms, 6s);
   EXPECT_LT(took, 2500ms);
   EXPECT_EQ(Head(), 4);
@@ -97,12 +94,7 @@ TEST_F(HostileClients, ASlowBodyAfter100ContinueIsCutAtTheReadDeadlineToo) {
   SeedAcme();
   StartWithShortDeadline();
   RawSocket slow(port_);
-  ASSERT_TRUE(
-      slow.Send("POST /v1/tenants/acme/commands HTTP/1.1\r\nHost: x\r\nAuthorization: "
-                "Bearer " +
-                writer_ +
-                "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
-                "Content-Length: 400\r\n\r\n"));
+  ASSERT_TRUE(slow.Send(CommandHead() + "Expect: 100-continue\r\nContent-Length: 400\r\n\r\n"));
   const auto started = Clock::now();
   // The 100 Continue arrives; then the body trickles.
   bool closed = false;

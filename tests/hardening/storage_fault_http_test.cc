@@ -142,15 +142,7 @@ TEST_F(FailingDisk, UnderLoadEvery201IsKeptAndEvery503LeavesNothing) {
       }
     });
   }
-  for (int flap = 0; flap < 24; ++flap) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    if (flap % 2 == 0) {
-      FaultVfs::FailWrites(flap % 4 == 0 ? SQLITE_FULL : SQLITE_IOERR_WRITE, flap % 3);
-    } else {
-      FaultVfs::Clear();
-    }
-  }
-  FaultVfs::Clear();
+  FaultVfs::Flap(24, std::chrono::milliseconds(25), 3);
   stop = true;
   for (std::thread& client : clients) client.join();
   EXPECT_FALSE(recorded.empty());

@@ -218,15 +218,7 @@ TEST_F(StorageFault, ConcurrentAppendsWhileTheDiskFlapsAreAllOrNothing) {
       }
     });
   }
-  for (int flap = 0; flap < 30; ++flap) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (flap % 2 == 0) {
-      FaultVfs::FailWrites(flap % 4 == 0 ? SQLITE_FULL : SQLITE_IOERR_WRITE, flap % 5);
-    } else {
-      FaultVfs::Clear();
-    }
-  }
-  FaultVfs::Clear();
+  FaultVfs::Flap(30, std::chrono::milliseconds(10), 5);
   stop = true;
   for (std::thread& thread : threads) thread.join();
   EXPECT_FALSE(acknowledged.empty());
