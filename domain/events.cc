@@ -1,15 +1,20 @@
 #include "domain/events.h"
 
-#include <exception>
+#include <array>
+#include <span>
+#include <string_view>
+#include <type_traits>
 
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value.hpp>
 
 #include "domain/json.h"
 
 namespace custody::events {
 namespace {
+
+using boost::json::string_view;
+using boost::system::error_code;
 
 // A cereal-compatible archive that writes name-value pairs into a JSON object.
 class ToJson {
@@ -37,86 +42,204 @@ class ToJson {
   boost::json::object& object_;
 };
 
-// The reverse: reads name-value pairs from a JSON object, remembering the first problem.
-class FromJson {
+// The reverse, in one pass over the text without building a JSON tree (replay decodes every
+// event of the log): a payload's fields become slots, and a SAX handler fills them as their
+// keys come, remembering the first problem.
+struct Slot {
+  using Target = std::variant<std::string*, bool*, std::vector<std::string>*,
+                              std::optional<std::string>*, std::optional<bool>*>;
+  const char* name = nullptr;
+  Target target;
+  bool seen = false;
+
+  bool required() const {
+    return !std::holds_alternative<std::optional<std::string>*>(target) &&
+           !std::holds_alternative<std::optional<bool>*>(target);
+  }
+};
+
+// A cereal-compatible archive that lists a payload's fields as slots, without touching the
+// heap.
+class SlotList {
  public:
-  explicit FromJson(const boost::json::object& object) : object_(object) {}
+  static constexpr std::size_t kMaxFields = 12;
 
   template <class... Pairs>
   void operator()(Pairs&&... pairs) {
-    (Get(pairs.name, pairs.value), ...);
+    static_assert(sizeof...(Pairs) <= kMaxFields, "a payload with more fields needs more slots");
+    ((slots_[size_++] = Slot{pairs.name, &pairs.value}), ...);
   }
-
-  std::size_t fields_read() const { return fields_read_; }
-  const std::string& error() const { return error_; }
+  std::span<Slot> slots() { return std::span<Slot>(slots_.data(), size_); }
 
  private:
-  const boost::json::value* Find(const char* name, bool required) {
-    const auto* value = object_.if_contains(name);
-    if (value == nullptr && required && error_.empty()) {
-      error_ = std::string("missing field '") + name + "'";
+  std::array<Slot, kMaxFields> slots_{};
+  std::size_t size_ = 0;
+};
+
+class PayloadHandler {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  explicit PayloadHandler(std::span<Slot> slots) : slots_(slots) {}
+
+  // The first problem found; empty if none.
+  const std::string& error() const { return error_; }
+
+  bool on_document_begin(error_code&) { return true; }
+  bool on_document_end(error_code&) { return true; }
+  bool on_object_begin(error_code& ec) {
+    if (depth_ == 0) {
+      depth_ = 1;
+      return true;
     }
-    if (value != nullptr) ++fields_read_;
-    return value;
+    return Mistyped(ec);
   }
-  void Fail(const char* name, const char* expected) {
-    if (error_.empty()) error_ = std::string("field '") + name + "' must be " + expected;
-  }
-  void Get(const char* name, std::string& out, bool required = true) {
-    if (const auto* value = Find(name, required)) {
-      if (!value->is_string()) return Fail(name, "a string");
-      out = std::string(value->get_string());
+  bool on_object_end(std::size_t, error_code&) { return true; }
+  bool on_array_begin(error_code& ec) {
+    if (depth_ == 1 && current_ != nullptr &&
+        std::holds_alternative<std::vector<std::string>*>(current_->target)) {
+      depth_ = 2;
+      return true;
     }
+    return Mistyped(ec);
   }
-  void Get(const char* name, bool& out, bool required = true) {
-    if (const auto* value = Find(name, required)) {
-      if (!value->is_bool()) return Fail(name, "a boolean");
-      out = value->get_bool();
+  bool on_array_end(std::size_t, error_code&) {
+    depth_ = 1;
+    return true;
+  }
+  bool on_key_part(string_view part, std::size_t, error_code&) {
+    pending_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(string_view part, std::size_t size, error_code& ec) {
+    const std::string_view key = Whole(part, size);
+    current_ = nullptr;
+    for (Slot& slot : slots_) {
+      if (key == slot.name) current_ = &slot;
     }
+    pending_.clear();
+    if (current_ == nullptr) return Fail("data has fields this type does not define", ec);
+    if (current_->seen) {
+      return Fail(std::string("field '") + current_->name + "' appears twice", ec);
+    }
+    current_->seen = true;
+    return true;
   }
-  void Get(const char* name, std::vector<std::string>& out, bool required = true) {
-    if (const auto* value = Find(name, required)) {
-      if (!value->is_array()) return Fail(name, "an array of strings");
-      for (const auto& element : value->get_array()) {
-        if (!element.is_string()) return Fail(name, "an array of strings");
-        out.emplace_back(element.get_string());
+  bool on_string_part(string_view part, std::size_t, error_code&) {
+    pending_.append(part.data(), part.size());
+    return true;
+  }
+  bool on_string(string_view part, std::size_t size, error_code& ec) {
+    const std::string_view text = Whole(part, size);
+    bool stored = true;
+    if (current_ == nullptr) {
+      stored = false;
+    } else if (auto* const* out = std::get_if<std::string*>(&current_->target)) {
+      (*out)->assign(text);
+    } else if (auto* const* optional =
+                   std::get_if<std::optional<std::string>*>(&current_->target)) {
+      (*optional)->emplace(text);
+    } else if (auto* const* list = std::get_if<std::vector<std::string>*>(&current_->target);
+               list != nullptr && depth_ == 2) {
+      (*list)->emplace_back(text);
+    } else {
+      stored = false;
+    }
+    pending_.clear();
+    return stored || Mistyped(ec);
+  }
+  bool on_bool(bool value, error_code& ec) {
+    if (current_ != nullptr && depth_ == 1) {
+      if (auto* const* out = std::get_if<bool*>(&current_->target)) {
+        **out = value;
+        return true;
+      }
+      if (auto* const* optional = std::get_if<std::optional<bool>*>(&current_->target)) {
+        **optional = value;
+        return true;
       }
     }
+    return Mistyped(ec);
   }
-  template <class T>
-  void Get(const char* name, std::optional<T>& out) {
-    if (object_.if_contains(name) == nullptr) return;
-    T value{};
-    Get(name, value, true);
-    out = std::move(value);
+  bool on_number_part(string_view, error_code& ec) { return Mistyped(ec); }
+  bool on_int64(std::int64_t, string_view, error_code& ec) { return Mistyped(ec); }
+  bool on_uint64(std::uint64_t, string_view, error_code& ec) { return Mistyped(ec); }
+  bool on_double(double, string_view, error_code& ec) { return Mistyped(ec); }
+  bool on_null(error_code& ec) { return Mistyped(ec); }
+  bool on_comment_part(string_view, error_code&) { return true; }
+  bool on_comment(string_view, error_code&) { return true; }
+
+ private:
+  // The whole key or string: the last part, after any earlier ones.
+  std::string_view Whole(string_view last, std::size_t size) {
+    if (pending_.empty()) return std::string_view(last.data(), last.size());
+    pending_.append(last.data(), last.size());
+    return std::string_view(pending_).substr(0, size);
+  }
+  // A value of the wrong kind: at the top level, anything but an object.
+  bool Mistyped(error_code& ec) {
+    if (depth_ == 0 || current_ == nullptr) return Fail("data is not a JSON object", ec);
+    const char* expected = std::visit(
+        [](auto* target) {
+          using Field = std::remove_pointer_t<decltype(target)>;
+          if constexpr (std::is_same_v<Field, bool> || std::is_same_v<Field, std::optional<bool>>) {
+            return "a boolean";
+          } else if constexpr (std::is_same_v<Field, std::vector<std::string>>) {
+            return "an array of strings";
+          } else {
+            return "a string";
+          }
+        },
+        current_->target);
+    return Fail(std::string("field '") + current_->name + "' must be " + expected, ec);
+  }
+  bool Fail(std::string message, error_code& ec) {
+    error_ = std::move(message);
+    ec = boost::json::error::syntax;  // stops the parser
+    return false;
   }
 
-  const boost::json::object& object_;
-  std::size_t fields_read_ = 0;
+  std::span<Slot> slots_;
+  Slot* current_ = nullptr;  // the field whose value comes next
+  int depth_ = 0;            // 0 before the object, 1 inside it, 2 inside an array field
+  std::string pending_;      // the parts of a key or string split by the parser
   std::string error_;
 };
 
 template <class T>
-bool TryDecode(const std::string& type, const boost::json::object& object, Result<Payload>* out) {
-  if (type != T::kType) return false;
+bool TryDecode(const std::string& type, std::string_view data, Result<Payload>* out) {
+  if (type != std::string_view(T::kType)) return false;  // most differ in length already
   T payload;
-  FromJson reader(object);
-  payload.serialize(reader);
-  if (!reader.error().empty()) {
-    *out = Status::InvalidArgument(type + ": " + reader.error());
-  } else if (reader.fields_read() != object.size()) {
-    *out = Status::InvalidArgument(type + ": data has fields this type does not define");
-  } else {
-    *out = Payload(std::move(payload));
+  SlotList fields;
+  payload.serialize(fields);
+  boost::json::basic_parser<PayloadHandler> parser(boost::json::parse_options{}, fields.slots());
+  error_code ec;
+  const std::size_t used = parser.write_some(false, data.data(), data.size(), ec);
+  if (!parser.handler().error().empty()) {
+    *out = Status::InvalidArgument(type + ": " + parser.handler().error());
+    return true;
   }
+  if (ec || used != data.size() || !parser.done()) {
+    *out = Status::InvalidArgument(type + ": data is not a JSON object");
+    return true;
+  }
+  for (const Slot& slot : fields.slots()) {
+    if (slot.required() && !slot.seen) {
+      *out = Status::InvalidArgument(type + ": missing field '" + slot.name + "'");
+      return true;
+    }
+  }
+  *out = Payload(std::move(payload));
   return true;
 }
 
 template <class... Ts>
-Result<Payload> DecodeAny(const std::string& type, const boost::json::object& object,
-                          std::variant<Ts...>*) {
+Result<Payload> DecodeAny(const std::string& type, std::string_view data, std::variant<Ts...>*) {
   Result<Payload> result = Status::InvalidArgument("unknown event type '" + type + "'");
-  (TryDecode<Ts>(type, object, &result) || ...);
+  (TryDecode<Ts>(type, data, &result) || ...);
   return result;
 }
 
@@ -142,16 +265,7 @@ Result<Payload> DecodeData(const std::string& type, const std::string& data, int
   if (format != kEventFormat) {
     return Status::NotSupported("event format " + std::to_string(format) + " is not known");
   }
-  // Parsed into a buffer on the stack: replay decodes every event, and the payload copies
-  // what it keeps, so the parsed tree need not touch the heap.
-  unsigned char buffer[4096];
-  boost::json::monotonic_resource resource(buffer, sizeof buffer);
-  boost::system::error_code error;
-  const boost::json::value value = boost::json::parse(data, error, &resource);
-  if (error || !value.is_object()) {
-    return Status::InvalidArgument(type + ": data is not a JSON object");
-  }
-  return DecodeAny(type, value.get_object(), static_cast<Payload*>(nullptr));
+  return DecodeAny(type, data, static_cast<Payload*>(nullptr));
 }
 
 }  // namespace custody::events

@@ -1,5 +1,6 @@
 #include "projections/projections.h"
 
+#include <algorithm>
 #include <mutex>
 #include <sstream>
 
@@ -9,6 +10,15 @@
 #include "projections/replay.h"
 
 namespace custody::projections {
+
+std::vector<const std::pair<const std::string, TenantView>*> State::SortedTenants() const {
+  std::vector<const std::pair<const std::string, TenantView>*> sorted;
+  sorted.reserve(tenants.size());
+  for (const auto& tenant : tenants) sorted.push_back(&tenant);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* left, const auto* right) { return left->first < right->first; });
+  return sorted;
+}
 
 Status ApplyEvent(State& state, const Event& event) {
   auto payload = events::DecodeEvent(event);

@@ -5,11 +5,15 @@
 // time travel.
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <cereal/types/unordered_map.hpp>
 
 #include "domain/status.h"
 #include "eventstore/event_store.h"
@@ -25,11 +29,23 @@ inline constexpr char kSnapshotName[] = "tenants";
 
 // Every tenant's view as of one position.
 struct State {
-  std::map<std::string, TenantView> tenants;
+  // Hashed: every replayed event looks its tenant up. Saved in name order, as a std::map
+  // would be, so that equal states give equal bytes.
+  std::unordered_map<std::string, TenantView> tenants;
   std::int64_t position = 0;  // the last event applied
 
+  // The tenants in name order.
+  std::vector<const std::pair<const std::string, TenantView>*> SortedTenants() const;
+
   template <class A>
-  void serialize(A& a) {
+  void save(A& a) const {
+    a(cereal::make_size_tag(static_cast<cereal::size_type>(tenants.size())));
+    for (const auto* tenant : SortedTenants())
+      a(cereal::make_map_item(tenant->first, tenant->second));
+    a(position);
+  }
+  template <class A>
+  void load(A& a) {
     a(tenants, position);
   }
   bool operator==(const State&) const = default;

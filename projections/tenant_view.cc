@@ -1,11 +1,16 @@
 #include "projections/tenant_view.h"
 
+#include <string_view>
+
 namespace custody::projections {
 namespace {
 
+constexpr std::string_view kOnboardingInfix = "/onboarding/";
+
 bool IsOnboardingStream(const Event& event) {
   return event.stream.size() > event.tenant.size() &&
-         event.stream.compare(event.tenant.size(), 12, "/onboarding/") == 0;
+         std::string_view(event.stream).substr(event.tenant.size(), kOnboardingInfix.size()) ==
+             kOnboardingInfix;
 }
 
 std::string OwnerOf(const InstanceState& instance) {
@@ -42,10 +47,15 @@ void ApplyInstance(TenantView& view, const Event& event, const events::Payload& 
 }
 
 void ApplyOnboarding(TenantView& view, const Event& event, const events::Payload& payload) {
-  const std::string member = event.stream.substr(event.tenant.size() + 12);
+  const std::string_view member =
+      std::string_view(event.stream).substr(event.tenant.size() + kOnboardingInfix.size());
   // Attempts by people who were never invited are tracked too (their stream has a version);
   // the answers list members only.
-  OnboardingProgress& progress = view.onboarding[member];
+  auto found = view.onboarding.lower_bound(member);
+  if (found == view.onboarding.end() || found->first != member) {
+    found = view.onboarding.emplace_hint(found, std::string(member), OnboardingProgress{});
+  }
+  OnboardingProgress& progress = found->second;
   Evolve(progress.aggregate, event, payload);
   progress.updated_at = event.occurred_at;
   if (std::holds_alternative<events::StepCompleted>(payload)) {

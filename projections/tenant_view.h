@@ -54,7 +54,8 @@ struct CustodyPeriod {
 
 struct TenantView {
   InstanceState instance;
-  std::map<std::string, OnboardingProgress> onboarding;  // by member, from invitation on
+  // By member, from invitation on; std::less<> finds a member by a part of the stream's name.
+  std::map<std::string, OnboardingProgress, std::less<>> onboarding;
   std::vector<CustodyPeriod> custody;
   std::int64_t last_position = 0;  // the tenant's newest event applied
 

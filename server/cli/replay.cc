@@ -12,6 +12,7 @@
 #include "eventstore/event_store.h"
 #include "projections/projections.h"
 #include "projections/render.h"
+#include "projections/replay.h"
 #include "projections/trace.h"
 #include "server/cli/cli.h"
 
@@ -77,9 +78,8 @@ int RunReplay(const Args& args) {
 
   projections::State state;
   if (!trace) {
-    auto rebuilt = projections::Rebuild(**store, tenant, filter.until_position);
-    if (!rebuilt.ok()) return StorageFailure(rebuilt.status());
-    state = std::move(rebuilt).value();
+    auto replayed = projections::ReplayInto(**store, 0, filter.until_position, tenant, state);
+    if (!replayed.ok()) return StorageFailure(replayed.status());
   } else {
     // Every event whole (the trace prints it as served), and the view before it to compare.
     Status failure;
@@ -98,8 +98,9 @@ int RunReplay(const Args& args) {
   }
 
   json::object tenants;
-  for (const auto& [name, view] : state.tenants) {
-    tenants[name] = projections::RenderTenant(name, view, state.position);
+  for (const auto* tenant : state.SortedTenants()) {
+    tenants[tenant->first] =
+        projections::RenderTenant(tenant->first, tenant->second, state.position);
   }
   if (!tenant.empty() && tenants.empty()) {
     return Fail(kUsage, "no events for tenant '" + tenant + "'");

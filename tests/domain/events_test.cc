@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace custody {
@@ -160,6 +161,43 @@ TEST(Events, DecodeRefusesDataThatIsNotAnObject) {
     const auto decoded = events::DecodeData("marketo.connected", data, kEventFormat);
     ASSERT_FALSE(decoded.ok()) << data;
     EXPECT_EQ(decoded.status().code(), Status::Code::kInvalidArgument) << data;
+  }
+}
+
+TEST(Events, DecodeReadsEscapedKeysAndStrings) {
+  const auto decoded = events::DecodeData(
+      "marketo.access_granted", R"({"b\u0079":"b\u00f6b \"the\" admin","member":"z\\o\u00e9"})",
+      kEventFormat);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const auto& granted = std::get<events::AccessGranted>(*decoded);
+  EXPECT_EQ(granted.by,
+            "b\xc3\xb6"
+            "b \"the\" admin");
+  EXPECT_EQ(granted.member, "z\\o\xc3\xa9");
+}
+
+TEST(Events, DecodeNamesTheFieldThatIsWrong) {
+  for (const auto& [type, data, message] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"marketo.connected", R"({"admin":{"name":"bob"}})", "field 'admin' must be a string"},
+           {"marketo.connected", R"({"admin":["bob"]})", "field 'admin' must be a string"},
+           {"marketo.connected", R"({"admin":"bob","admin":"eve"})", "field 'admin' appears twice"},
+           {"marketo.connected", "{}", "missing field 'admin'"},
+           {"marketo.integration_down", R"({"last_admin":"bob","cut_off":[["carol"]]})",
+            "field 'cut_off' must be an array of strings"},
+           {"marketo.integration_down", R"({"last_admin":"bob","cut_off":[true]})",
+            "field 'cut_off' must be an array of strings"},
+           {"onboarding.step_completed", R"({"member":"c","step":"tour","skipped":1})",
+            "field 'skipped' must be a boolean"},
+           {"onboarding.step_completed", R"({"member":"c","step":"tour","client":false})",
+            "field 'client' must be a string"},
+           {"marketo.connected", R"({"admin":"bob"} {"admin":"eve"})", "data is not a JSON object"},
+           {"marketo.connected", R"({"admin":"bob")", "data is not a JSON object"},
+       }) {
+    const auto decoded = events::DecodeData(type, data, kEventFormat);
+    ASSERT_FALSE(decoded.ok()) << data;
+    EXPECT_EQ(decoded.status().code(), Status::Code::kInvalidArgument) << data;
+    EXPECT_EQ(decoded.status().message(), type + ": " + message) << data;
   }
 }
 

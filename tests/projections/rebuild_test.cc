@@ -3,10 +3,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/map.hpp>
+
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "projections/replay.h"
@@ -115,6 +120,30 @@ TEST_F(Rebuild, ReplayingOnSeveralThreadsGivesTheSameBytes) {
         projections::ReplayInto(*app_->store, middle, std::nullopt, "", resumed, threads).ok());
     EXPECT_EQ(projections::SerializeState(resumed), incremental) << appliers << " appliers";
   }
+}
+
+// Snapshots of this code version written before the tenants were hashed hold them as a
+// std::map: the bytes must not change, whatever the order the tenants were added in.
+TEST_F(Rebuild, SnapshotBytesListTenantsInNameOrderAsAMapDid) {
+  for (const char* tenant : {"initech", "acme", "umbrella", "globex", "hooli"}) {
+    CreateTenant(tenant, "alice");
+    Record(tenant, Invite("alice", std::string("bob-") + tenant, "user"));
+  }
+  const projections::State state = app_->projections->Copy();
+  ASSERT_EQ(state.tenants.size(), 5u);
+
+  const std::map<std::string, projections::TenantView> ordered(state.tenants.begin(),
+                                                               state.tenants.end());
+  std::ostringstream expected;
+  {
+    cereal::PortableBinaryOutputArchive archive(expected);
+    archive(ordered, state.position);
+  }
+  const std::string bytes = projections::SerializeState(state);
+  EXPECT_EQ(bytes, expected.str());
+  auto loaded = projections::DeserializeState(bytes);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, state);
 }
 
 TEST_F(Rebuild, RestartReplaysOnlyWhatFollowsTheCheckpoint) {
