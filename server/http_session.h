@@ -1,8 +1,9 @@
 #pragma once
 
 // One HTTP/1.1 connection: read a request (idle timeout before its first byte, read deadline
-// for the whole of it, header and body limits), hand it to the router on the worker pool,
-// write the answer on the connection's strand, and read the next (keep-alive, pipelining).
+// for the whole of it, header and body limits), hand it to the router (on the worker pool for
+// queries, in place for commands), write the answer on the connection's strand, and read the
+// next (keep-alive, pipelining).
 // Streaming answers (export, live tail) take over the connection through a SessionStream.
 
 #include <chrono>

@@ -1,8 +1,9 @@
 #pragma once
 
 // The pure request → response layer: routing, authentication, roles and tenants, parameter
-// validation, then one handler. Never touches a socket; blocking (SQLite) work happens here,
-// so the session calls it on a worker thread.
+// validation, then one handler. Never touches a socket. Queries read SQLite here, so the session
+// calls Route on a worker thread for them; commands only read their token, then queue their
+// append, and are routed on the I/O thread.
 
 #include "server/app.h"
 #include "server/metrics.h"

@@ -31,7 +31,7 @@ class SharedState {
   Metrics metrics;
   Context context{app, metrics};
   LiveHub hub;
-  boost::asio::thread_pool pool;  // SQLite reads and waits for durable appends run here
+  boost::asio::thread_pool pool;  // queries and history pages are routed here
   std::atomic<bool> stopping{false};
 
   void Register(const std::shared_ptr<HttpSession>& session);
