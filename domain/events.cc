@@ -1,5 +1,6 @@
 #include "domain/events.h"
 
+#include <algorithm>
 #include <array>
 #include <span>
 #include <string_view>
@@ -116,10 +117,9 @@ class PayloadHandler {
   }
   bool on_key(string_view part, std::size_t size, error_code& ec) {
     const std::string_view key = Whole(part, size);
-    current_ = nullptr;
-    for (Slot& slot : slots_) {
-      if (key == slot.name) current_ = &slot;
-    }
+    const auto slot =
+        std::find_if(slots_.begin(), slots_.end(), [key](const Slot& s) { return key == s.name; });
+    current_ = slot == slots_.end() ? nullptr : &*slot;
     pending_.clear();
     if (current_ == nullptr) return Fail("data has fields this type does not define", ec);
     if (current_->seen) {

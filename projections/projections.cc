@@ -11,8 +11,8 @@
 
 namespace custody::projections {
 
-std::vector<const std::pair<const std::string, TenantView>*> State::SortedTenants() const {
-  std::vector<const std::pair<const std::string, TenantView>*> sorted;
+std::vector<const State::Tenant*> State::SortedTenants() const {
+  std::vector<const Tenant*> sorted;
   sorted.reserve(tenants.size());
   for (const auto& tenant : tenants) sorted.push_back(&tenant);
   std::sort(sorted.begin(), sorted.end(),

@@ -34,8 +34,9 @@ struct State {
   std::unordered_map<std::string, TenantView> tenants;
   std::int64_t position = 0;  // the last event applied
 
+  using Tenant = std::unordered_map<std::string, TenantView>::value_type;
   // The tenants in name order.
-  std::vector<const std::pair<const std::string, TenantView>*> SortedTenants() const;
+  std::vector<const Tenant*> SortedTenants() const;
 
   template <class A>
   void save(A& a) const {
