@@ -236,12 +236,12 @@ std::optional<commands::Body> ReadBody(const std::string& name, Fields& fields) 
   return std::nullopt;
 }
 
-// Parses `body` as a JSON object and refuses secrets before anything else is looked at.
 DecodeError SecretNotAllowed(const std::string& field) {
   return DecodeError{"secret_not_allowed", field,
                      "'" + field + "': custody never records a password or other secret"};
 }
 
+// Parses `body` as a JSON object and refuses secrets before anything else is looked at.
 std::variant<json::object, DecodeError> ParseObject(std::string_view body) {
   boost::system::error_code error;
   json::parse_options limits;

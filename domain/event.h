@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "domain/time.h"
 
@@ -54,8 +55,13 @@ struct Event {
 
 // Streams of a tenant.
 inline std::string InstanceStream(const std::string& tenant) { return tenant + "/instance"; }
+// What separates the tenant from the member in an onboarding stream's name.
+inline constexpr std::string_view kOnboardingInfix = "/onboarding/";
 inline std::string OnboardingStream(const std::string& tenant, const std::string& member) {
-  return tenant + "/onboarding/" + member;
+  std::string stream = tenant;
+  stream += kOnboardingInfix;
+  stream += member;
+  return stream;
 }
 
 }  // namespace custody

@@ -115,8 +115,8 @@ class PayloadHandler {
     pending_.append(part.data(), part.size());
     return true;
   }
-  bool on_key(string_view part, std::size_t size, error_code& ec) {
-    const std::string_view key = Whole(part, size);
+  bool on_key(string_view part, std::size_t, error_code& ec) {
+    const std::string_view key = Whole(part);
     const auto slot =
         std::find_if(slots_.begin(), slots_.end(), [key](const Slot& s) { return key == s.name; });
     current_ = slot == slots_.end() ? nullptr : &*slot;
@@ -132,8 +132,8 @@ class PayloadHandler {
     pending_.append(part.data(), part.size());
     return true;
   }
-  bool on_string(string_view part, std::size_t size, error_code& ec) {
-    const std::string_view text = Whole(part, size);
+  bool on_string(string_view part, std::size_t, error_code& ec) {
+    const std::string_view text = Whole(part);
     bool stored = true;
     if (current_ == nullptr) {
       stored = false;
@@ -174,10 +174,10 @@ class PayloadHandler {
 
  private:
   // The whole key or string: the last part, after any earlier ones.
-  std::string_view Whole(string_view last, std::size_t size) {
+  std::string_view Whole(string_view last) {
     if (pending_.empty()) return std::string_view(last.data(), last.size());
     pending_.append(last.data(), last.size());
-    return std::string_view(pending_).substr(0, size);
+    return pending_;
   }
   // A value of the wrong kind: at the top level, anything but an object.
   bool Mistyped(error_code& ec) {

@@ -3,10 +3,10 @@
 // The append-only, hash-chained event log on one SQLite file.
 //
 // One write path: a single writer thread owns the write connection. Any number of threads call
-// Append(); the writer takes everything queued, commits it in one transaction (group commit),
-// runs the commit listeners, then acknowledges each caller. Reads use a pool of read-only
-// connections and never wait for the writer. The store knows nothing of Marketo: it stores
-// envelopes (domain/event.h) whose `data` is opaque canonical JSON.
+// Append() or AppendAsync(); the writer takes everything queued, commits it in one transaction
+// (group commit), runs the commit listeners, then acknowledges each caller (or calls its `done`).
+// Reads use a pool of read-only connections and never wait for the writer. The store knows nothing
+// of Marketo: it stores envelopes (domain/event.h) whose `data` is opaque canonical JSON.
 
 #include <chrono>
 #include <cstdint>
@@ -128,8 +128,8 @@ class EventStore {
   // append is durable and the listeners have run. When it was refused before being queued (a
   // malformed request, a read-only store, shutting down), that is returned and `done` is never
   // called. `done` runs on the single write path, so it must be short (hand the result to
-  // another thread) and must not call the blocking Append, Import or SaveSnapshot; it may call
-  // AppendAsync.
+  // another thread) and must not call the blocking Append, Import, SaveSnapshot or Drain (they
+  // wait for the thread `done` runs on); it may call AppendAsync.
   Status AppendAsync(AppendRequest request, AppendDone done);
   // Returns once every append queued before the call is done and its `done` has returned.
   void Drain();

@@ -97,9 +97,8 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_index
     if (e.position != position) {
       return ImportError(position, "found position " + std::to_string(e.position));
     }
-    char head_hex[64];  // no string per event on the bulk path
-    ToHex(head_.hash, head_hex);
-    if (e.prev_hash != std::string_view(head_hex, sizeof head_hex)) {
+    Digest prev;  // compared as bytes, as the hash below: no string per event
+    if (!FromHex(e.prev_hash, &prev) || prev != head_.hash) {
       return ImportError(position, "prev_hash is not the hash of the previous event");
     }
     if (e.format != kEventFormat) {

@@ -95,11 +95,17 @@ CREATE TABLE tokens (
 // make reads faster, so a bulk import into an empty log drops them and builds them once at the
 // end, by sorting, rather than one random b-tree insert per event and index. Opening for
 // writing creates any that is missing.
-// Each is named events_by_{column}.
-constexpr std::string_view kQueryIndexColumns[] = {"tenant", "type", "actor", "subject",
-                                                   "occurred_at"};
-
-std::string QueryIndexName(std::string_view column) { return "events_by_" + std::string(column); }
+struct QueryIndex {
+  std::string_view name;
+  std::string_view column;
+};
+constexpr QueryIndex kQueryIndexes[] = {
+    {"events_by_tenant", "tenant"},
+    {"events_by_type", "type"},
+    {"events_by_actor", "actor"},
+    {"events_by_subject", "subject"},
+    {"events_by_occurred_at", "occurred_at"},
+};
 
 // kMigrations[v - 1] brings user_version v - 1 to v.
 constexpr const char* kMigrations[] = {kSchemaV1};
@@ -216,27 +222,28 @@ Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
 }
 
 Result<bool> HasQueryIndexes(Database& db) {
-  for (std::string_view column : kQueryIndexColumns) {
-    Statement s =
-        db.GetCachedStatement("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = ?");
-    s.BindText(0, QueryIndexName(column));
-    if (!s.Step()) return s.Succeeded() ? Result<bool>(false) : Result<bool>(s.status());
+  Statement s = db.GetCachedStatement(
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN (?, ?, ?, ?, ?)");
+  static_assert(std::size(kQueryIndexes) == 5);
+  for (std::size_t i = 0; i < std::size(kQueryIndexes); ++i) {
+    s.BindText(static_cast<int>(i), kQueryIndexes[i].name);
   }
-  return true;
+  if (!s.Step()) return s.Succeeded() ? Status::Corruption("sqlite_schema: no count") : s.status();
+  return s.ColumnInt64(0) == static_cast<std::int64_t>(std::size(kQueryIndexes));
 }
 
 Status CreateQueryIndexes(Database& db) {
-  for (std::string_view column : kQueryIndexColumns) {
-    const std::string create = "CREATE INDEX IF NOT EXISTS " + QueryIndexName(column) +
-                               " ON events (" + std::string(column) + ")";
+  for (const QueryIndex& index : kQueryIndexes) {
+    const std::string create = "CREATE INDEX IF NOT EXISTS " + std::string(index.name) +
+                               " ON events (" + std::string(index.column) + ")";
     if (Status status = db.Execute(create.c_str()); !status.ok()) return status;
   }
   return Status::Ok();
 }
 
 Status DropQueryIndexes(Database& db) {
-  for (std::string_view column : kQueryIndexColumns) {
-    const std::string drop = "DROP INDEX IF EXISTS " + QueryIndexName(column);
+  for (const QueryIndex& index : kQueryIndexes) {
+    const std::string drop = "DROP INDEX IF EXISTS " + std::string(index.name);
     if (Status status = db.Execute(drop.c_str()); !status.ok()) return status;
   }
   return Status::Ok();

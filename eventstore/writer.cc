@@ -27,10 +27,9 @@ Status ShuttingDown() { return Status::Busy("the event store is shutting down");
 struct Writer::Work {
   enum class Kind { kAppend, kImport, kSnapshot, kBarrier };
   Kind kind = Kind::kAppend;
-  AppendRequest* request = nullptr;
-  // An asynchronous append owns its request, is completed by `on_done` and deleted by the
-  // writer; the others belong to a caller blocked in Wait.
-  AppendRequest owned_request;
+  AppendRequest request;  // kAppend
+  // An asynchronous append is completed by `on_done` and deleted by the writer; the other
+  // works belong to a caller blocked in Wait.
   EventStore::AppendDone on_done;
   const std::vector<Event>* events = nullptr;
   const Snapshot* snapshot = nullptr;
@@ -146,15 +145,14 @@ Status Writer::Submit(Work* work) {
 
 Result<AppendResult> Writer::Append(AppendRequest request) {
   Work work;
-  work.request = &request;
+  work.request = std::move(request);
   if (Status status = Submit(&work); !status.ok()) return status;
   return std::move(*work.result);
 }
 
 Status Writer::AppendAsync(AppendRequest request, EventStore::AppendDone done) {
   auto work = std::make_unique<Work>();
-  work->owned_request = std::move(request);
-  work->request = &work->owned_request;
+  work->request = std::move(request);
   work->on_done = std::move(done);
   if (!Enqueue(work.get())) return ShuttingDown();
   work.release();  // the writer deletes it once done
@@ -164,7 +162,7 @@ Status Writer::AppendAsync(AppendRequest request, EventStore::AppendDone done) {
 void Writer::Drain() {
   Work work;
   work.kind = Work::Kind::kBarrier;
-  (void)Submit(&work);  // refused once stopping: Stop has drained everything already
+  (void)Submit(&work);  // refused once stopping: Stop drains everything queued itself
 }
 
 Status Writer::Import(const std::vector<Event>& events) {
@@ -208,7 +206,7 @@ void Writer::Run() {
       } else {
         std::size_t events = 0;
         while (!queue_.empty() && queue_.front()->kind == Work::Kind::kAppend) {
-          const std::size_t size = queue_.front()->request->events.size();
+          const std::size_t size = queue_.front()->request.events.size();
           if (!works.empty() && events + size > options_.max_batch_events) break;
           events += size;
           works.push_back(queue_.front());
@@ -282,7 +280,7 @@ void Writer::ProcessAppends(const std::vector<Work*>& works) {
 }
 
 Status Writer::Stage(Work& work, Batch& batch) {
-  AppendRequest& request = *work.request;
+  AppendRequest& request = work.request;
   std::string key;
   if (!request.command_id.empty()) {
     key = CommandKey(request.tenant, request.command_id);

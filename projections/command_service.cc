@@ -112,15 +112,10 @@ CommandService::~CommandService() {
 
 void CommandService::ExecuteAsync(const std::string& tenant, DecodedCommand decoded, Source source,
                                   Done done) {
-  auto pending = std::make_shared<Pending>();
-  pending->tenant = tenant;
-  pending->stream = std::holds_alternative<commands::OnboardingStep>(decoded.command.body)
-                        ? OnboardingStream(tenant, decoded.command.actor)
-                        : InstanceStream(tenant);
-  pending->options = std::move(decoded.options);
-  pending->source = std::move(source);
-  pending->done = std::move(done);
-  pending->decide = [command = std::move(decoded.command)](const TenantView* view) {
+  std::string stream = std::holds_alternative<commands::OnboardingStep>(decoded.command.body)
+                           ? OnboardingStream(tenant, decoded.command.actor)
+                           : InstanceStream(tenant);
+  auto decide = [command = std::move(decoded.command)](const TenantView* view) {
     Attempt attempt;
     attempt.actor = command.actor;
     attempt.command_name = commands::NameOf(command.body);
@@ -139,19 +134,16 @@ void CommandService::ExecuteAsync(const std::string& tenant, DecodedCommand deco
     }
     return attempt;
   };
-  Start(std::move(pending));
+  Start(Pending{tenant, std::move(stream), std::move(decoded.options), std::move(source),
+                std::move(decide), std::move(done)});
 }
 
 void CommandService::CreateTenantAsync(DecodedCreateTenant decoded, std::string actor,
                                        Source source, Done done) {
-  auto pending = std::make_shared<Pending>();
-  pending->tenant = decoded.command.tenant;
-  pending->stream = InstanceStream(pending->tenant);
-  pending->options = std::move(decoded.options);
-  pending->source = std::move(source);
-  pending->done = std::move(done);
-  pending->decide = [command = std::move(decoded.command),
-                     actor = std::move(actor)](const TenantView* view) {
+  std::string tenant = decoded.command.tenant;
+  std::string stream = InstanceStream(tenant);
+  auto decide = [command = std::move(decoded.command),
+                 actor = std::move(actor)](const TenantView* view) {
     static const InstanceState kNoTenant;
     const InstanceState& state = view == nullptr ? kNoTenant : view->instance;
     Attempt attempt;
@@ -161,7 +153,8 @@ void CommandService::CreateTenantAsync(DecodedCreateTenant decoded, std::string 
     attempt.decision = DecideCreateTenant(state, command);
     return attempt;
   };
-  Start(std::move(pending));
+  Start(Pending{std::move(tenant), std::move(stream), std::move(decoded.options), std::move(source),
+                std::move(decide), std::move(done)});
 }
 
 namespace {
@@ -188,20 +181,25 @@ Result<CommandReply> CommandService::CreateTenant(const DecodedCreateTenant& com
   return WaitFor([&](Done done) { CreateTenantAsync(command, actor, source, std::move(done)); });
 }
 
-void CommandService::Start(std::shared_ptr<Pending> pending) {
+void CommandService::Start(Pending command) {
+  auto pending = std::make_shared<Pending>(std::move(command));
   {
     std::lock_guard lock(running_mutex_);
     ++running_;
   }
-  const CommandOptions& options = pending->options;
-  if (!options.command_id.empty()) {
-    auto first = store_.FindByCommandId(pending->tenant, options.command_id);
-    if (!first.ok()) return Reply(pending, first.status());
-    if (!first->empty()) return Reply(pending, ReplyFor(std::move(first).value(), true));
+  try {
+    const CommandOptions& options = pending->options;
+    if (!options.command_id.empty()) {
+      auto first = store_.FindByCommandId(pending->tenant, options.command_id);
+      if (!first.ok()) return Reply(pending, first.status());
+      if (!first->empty()) return Reply(pending, ReplyFor(std::move(first).value(), true));
+    }
+    pending->occurred_at = options.occurred_at.value_or(clock_());
+    const std::string stream = pending->stream;
+    turns_.Enter(stream, [this, pending] { return Decide(pending); });
+  } catch (const std::exception& e) {  // counted as running: it must be replied to
+    Reply(pending, Status::IOError(std::string("starting the command failed: ") + e.what()));
   }
-  pending->occurred_at = options.occurred_at.value_or(clock_());
-  const std::string stream = pending->stream;
-  turns_.Enter(stream, [this, pending = std::move(pending)] { return Decide(pending); });
 }
 
 // Runs on the thread that gave this command its turn: the caller's, or the writer's.
@@ -304,9 +302,15 @@ bool CommandService::OnAppended(const std::shared_ptr<Pending>& pending,
 }
 
 void CommandService::Reply(const std::shared_ptr<Pending>& pending, Result<CommandReply> reply) {
-  try {
-    pending->done(std::move(reply));
-  } catch (...) {  // the caller's failure is its own; the stream's turn must still end
+  // Taken out of the command and gone before it stops counting as running: whatever `done`
+  // holds (an HTTP session, say) is released by the time WaitUntilIdle returns, although the
+  // command itself may live on until the writer lets go of its append.
+  {
+    const Done done = std::move(pending->done);
+    try {
+      done(std::move(reply));
+    } catch (...) {  // the caller's failure is its own; the stream's turn must still end
+    }
   }
   std::lock_guard lock(running_mutex_);
   if (--running_ == 0) none_running_.notify_all();

@@ -101,7 +101,9 @@ class CommandService {
     std::unordered_map<std::string, std::deque<Turn>> busy_;
   };
 
-  void Start(std::shared_ptr<Pending> pending);
+  // Counts the command as running, answers a repeated command_id from the log, and otherwise
+  // decides it in its stream's turn.
+  void Start(Pending command);
   // Decides and queues the append. True when the command ended without one (its turn is over).
   bool Decide(const std::shared_ptr<Pending>& pending);
   // True when the command has its reply; false when it was decided again and queued.

@@ -19,7 +19,7 @@ struct ReplayThreads {
   // Fewer events than this are replayed on the caller's thread alone: threads cost more.
   std::int64_t min_events = 20000;
   // Threads applying events, each to its share of the tenants; 0: one per core but the
-  // reader's, at most 4.
+  // reader's, at most 4, and one alone for a single tenant's replay (its events all go to one).
   std::size_t appliers = 0;
 };
 

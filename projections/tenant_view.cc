@@ -5,8 +5,6 @@
 namespace custody::projections {
 namespace {
 
-constexpr std::string_view kOnboardingInfix = "/onboarding/";
-
 bool IsOnboardingStream(const Event& event) {
   return event.stream.size() > event.tenant.size() &&
          std::string_view(event.stream).substr(event.tenant.size(), kOnboardingInfix.size()) ==

@@ -24,7 +24,7 @@ struct Call {
 };
 
 // 400 invalid_field naming a query parameter that is unknown or malformed.
-Response BadParam(const Call& call, const ParamError& error);
+Response BadParam(const Request& request, const ParamError& error);
 
 // POST /v1/tenants and POST /v1/tenants/{t}/commands.
 Response HandleCreateTenant(const Call& call);

@@ -94,7 +94,7 @@ Response Answerer::operator()(const Result<CommandReply>& result) const {
       metrics->CountCommand("not_found");
       return Problem(instance, 404, "not_found", "no such tenant: " + tenant);
   }
-  return Problem(instance, 500, "internal_error", "the server failed to answer");
+  return InternalError(instance);
 }
 
 std::optional<Response> CheckContentType(const Call& call) {

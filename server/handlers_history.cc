@@ -19,7 +19,7 @@ namespace json = boost::json;
 // The filters of the request, narrowed to the token's tenant. A Response when refused.
 std::variant<HistoryParams, Response> ScopedParams(const Call& call, bool with_limit) {
   auto parsed = ParseHistoryParams(call.params, with_limit);
-  if (const auto* error = std::get_if<ParamError>(&parsed)) return BadParam(call, *error);
+  if (const auto* error = std::get_if<ParamError>(&parsed)) return BadParam(call.request, *error);
   HistoryParams params = std::get<HistoryParams>(std::move(parsed));
   const std::string& own = call.principal->tenant;
   if (!own.empty()) {
@@ -83,7 +83,7 @@ Response HandleLive(const Call& call) {
   if (call.request.has_last_event_id) {
     const auto last = ParseNonNegative(call.request.last_event_id);
     if (!last) {
-      return BadParam(call, {"Last-Event-ID", "'Last-Event-ID' must be a position"});
+      return BadParam(call.request, {"Last-Event-ID", "'Last-Event-ID' must be a position"});
     }
     // A reconnecting client resumes after what it saw, whatever its URL says.
     plan.filter.after_position = std::max(plan.filter.after_position, *last);

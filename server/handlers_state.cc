@@ -61,7 +61,7 @@ Response Answer(const Call& call, StateQuery query, const TenantView* view, std:
 
 Response HandleStateQuery(const Call& call, StateQuery query) {
   auto at = ParseAt(call.params);
-  if (const auto* error = std::get_if<ParamError>(&at)) return BadParam(call, *error);
+  if (const auto* error = std::get_if<ParamError>(&at)) return BadParam(call.request, *error);
   App& app = call.context.app;
   std::optional<std::int64_t> position;
   if (const auto& given = std::get<std::optional<At>>(at)) {

@@ -209,19 +209,17 @@ void HttpSession::Dispatch() {
   auto route = [self = shared_from_this(), request = std::move(request)] {
     Response response = Route(request, self->state_->context);
     if (!response.deferred) return self->Answer(std::move(response));
-    // The stop waits until the command service has answered every command, then destroys the
-    // event loop: no copy of this callback may still hold the session (whose socket belongs
-    // to that loop) once it has answered. The copies share one box, emptied on the answer.
-    auto session = std::make_shared<std::shared_ptr<HttpSession>>(self);
-    response.deferred([session](std::function<Response()> render) {
-      if (auto answering = std::move(*session)) answering->AnswerWith(std::move(render));
-    });
+    // The command service lets go of this callback (and so of the session) once it has called
+    // it: nothing holds the session after the stop has waited for every command's reply.
+    response.deferred(
+        [self](std::function<Response()> render) { self->AnswerWith(std::move(render)); });
   };
-  // A command (the two POST routes) reads one token row by its index, parses a body of at most
-  // body_limit bytes and decides from memory, then queues its append and returns: routed here,
-  // it saves a hand-over to a worker and back (a sixth of the server's CPU per command).
-  // Queries and history pages may read much of the log: a worker routes them, so that they
-  // never hold up the connections sharing this I/O thread.
+  // A command (the two POST routes) reads its token, and its earlier result when it repeats a
+  // command_id, each by an index; parses a body of at most body_limit bytes; decides from
+  // memory; then queues its append and returns. Routed here, it saves a hand-over to a worker
+  // and back (a sixth of the server's CPU per command). Queries and history pages may read
+  // much of the log: a worker routes them, so that they never hold up the connections sharing
+  // this I/O thread.
   if (method_ == "POST") return route();
   net::post(state_->pool, std::move(route));
 }

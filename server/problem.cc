@@ -84,8 +84,12 @@ Response StorageProblem(std::string_view instance, const Status& status) {
     }
     default:
       spdlog::error("storage error: {}", status.ToString());
-      return Problem(instance, 500, "internal_error", "the server failed to answer");
+      return InternalError(instance);
   }
+}
+
+Response InternalError(std::string_view instance) {
+  return Problem(instance, 500, "internal_error", "the server failed to answer");
 }
 
 Response JsonResponse(int status, std::string body) {

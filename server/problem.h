@@ -31,6 +31,9 @@ Response Problem(std::string_view instance, int status, std::string_view code, s
 Response StorageProblem(const Request& request, const Status& status);
 Response StorageProblem(std::string_view instance, const Status& status);
 
+// 500 internal_error: the server failed in a way the client can do nothing about.
+Response InternalError(std::string_view instance);
+
 // A JSON body answer.
 Response JsonResponse(int status, std::string body);
 

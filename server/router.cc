@@ -107,15 +107,16 @@ bool Matches(std::string_view pattern, const std::vector<std::string>& segments,
 
 }  // namespace
 
-Response BadParam(const Call& call, const ParamError& error) {
-  return Problem(call.request, 400, "invalid_field", error.message, {{"field", error.field}});
+Response BadParam(const Request& request, const ParamError& error) {
+  return Problem(request, 400, "invalid_field", error.message, {{"field", error.field}});
 }
 
 namespace {
 
 Response Dispatch(const RouteSpec& route, const Call& call) {
   if (route.params) {
-    if (auto error = RejectUnknown(call.params, *route.params)) return BadParam(call, *error);
+    if (auto error = RejectUnknown(call.params, *route.params))
+      return BadParam(call.request, *error);
   }
   switch (route.id) {
     case RouteId::kHealth:
@@ -174,18 +175,12 @@ Response Authorized(const RouteSpec& route, const Request& request, Context& con
   const std::size_t question = request.target.find('?');
   if (question != std::string::npos) {
     auto parsed = ParseQuery(std::string_view(request.target).substr(question + 1));
-    if (auto* error = std::get_if<ParamError>(&parsed)) {
-      return Problem(request, 400, "invalid_field", error->message, {{"field", error->field}});
-    }
+    if (auto* error = std::get_if<ParamError>(&parsed)) return BadParam(request, *error);
     params = std::move(std::get<Params>(parsed));
   }
   const Call call{request,           context,           route.action ? principal : nullptr,
                   std::move(tenant), std::move(member), std::move(params)};
   return Dispatch(route, call);
-}
-
-Response InternalError(std::string_view path) {
-  return Problem(path, 500, "internal_error", "the server failed to answer");
 }
 
 // Runs `answer`; an unexpected exception is logged and becomes a 500 problem.

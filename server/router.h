@@ -2,8 +2,8 @@
 
 // The pure request → response layer: routing, authentication, roles and tenants, parameter
 // validation, then one handler. Never touches a socket. Queries read SQLite here, so the session
-// calls Route on a worker thread for them; commands only read their token, then queue their
-// append, and are routed on the I/O thread.
+// calls Route on a worker thread for them; commands only look up their token (and a repeated
+// command_id) by index, then queue their append, and are routed on the I/O thread.
 
 #include "server/app.h"
 #include "server/metrics.h"

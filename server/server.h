@@ -20,8 +20,9 @@ struct ServerOptions {
   std::size_t header_limit = 16 * 1024;
   std::size_t max_connections = 1024;
   int io_threads = 2;
-  // Queries and history pages (SQLite reads). Commands are decided on the I/O threads and
-  // answered by the writer, so a few threads keep up; more only add context switches.
+  // Queries and history pages (SQLite reads). Commands are decided on the I/O threads (or on
+  // the writer's, after waiting for their stream's turn) and answered by the writer, so a few
+  // threads keep up; more only add context switches.
   int worker_threads = 8;
   std::chrono::seconds read_timeout{15};  // to receive a whole request once it has started
   std::chrono::seconds idle_timeout{60};  // keep-alive connection with no request

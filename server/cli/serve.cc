@@ -115,7 +115,11 @@ int RunServe(const Args& args) {
   server_options.read_timeout = std::chrono::seconds(read_timeout);
   server_options.idle_timeout = std::chrono::seconds(idle_timeout);
 
-  auto app = server::App::Open(ResolveDb(db));
+  // Every worker and I/O thread may read at once (queries; tokens and repeated command ids):
+  // a connection each, kept open, so that none is opened and closed per request.
+  eventstore::Options store_options;
+  store_options.read_connections = server_options.worker_threads + server_options.io_threads;
+  auto app = server::App::Open(ResolveDb(db), std::move(store_options));
   if (!app.ok()) return StorageFailure(app.status());
   if (demo) {
     auto loaded = LoadDemo(**app);

@@ -27,9 +27,9 @@ class FaultVfs {
   static void FailReads(int code);
   // The disk is healthy again.
   static void Clear();
-  // A disk that comes and goes, `flaps` times every `pause`: every other flap fails writes
-  // (full or I/O error, in turn, after 0 to `max_after - 1` more writes), the others heal it.
-  // Healthy at the end.
+  // A disk that comes and goes, `flaps` times every `pause`: every other flap (the even ones)
+  // fails writes (full or I/O error, in turn, after `flap % max_after` more writes), the others
+  // heal it. Healthy at the end. `max_after` must be positive.
   static void Flap(int flaps, std::chrono::milliseconds pause, int max_after);
 
   // How many calls failed because of this VFS since the last Clear().

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "domain/command_codec.h"
@@ -39,17 +40,32 @@ class AppFixture : public ::testing::Test {
     return reply.ok() ? *reply : projections::CommandReply{};
   }
 
-  // Runs one command body in `tenant`; fails the test if the body does not decode.
-  projections::CommandReply Run(const std::string& tenant, const std::string& body) {
+  // A command body decoded; fails the test (nullopt) if it does not decode.
+  static std::optional<DecodedCommand> Decode(const std::string& body) {
     auto decoded = DecodeCommand(body);
     if (auto* error = std::get_if<DecodeError>(&decoded)) {
       ADD_FAILURE() << "does not decode: " << body << ": " << error->message;
-      return {};
+      return std::nullopt;
     }
-    auto reply = app_->commands->Execute(tenant, std::get<DecodedCommand>(decoded),
-                                         Source{"127.0.0.1", "test"});
+    return std::get<DecodedCommand>(std::move(decoded));
+  }
+
+  // Runs one command body in `tenant`; fails the test if the body does not decode.
+  projections::CommandReply Run(const std::string& tenant, const std::string& body) {
+    auto decoded = Decode(body);
+    if (!decoded) return {};
+    auto reply = app_->commands->Execute(tenant, *decoded, Source{"127.0.0.1", "test"});
     EXPECT_TRUE(reply.ok()) << reply.status().ToString();
     return reply.ok() ? *reply : projections::CommandReply{};
+  }
+
+  // Starts one command body in `tenant` without waiting: `done` gets the reply. Fails the
+  // test, and starts nothing, if the body does not decode.
+  void RunAsync(const std::string& tenant, const std::string& body,
+                projections::CommandService::Done done) {
+    if (auto decoded = Decode(body)) {
+      app_->commands->ExecuteAsync(tenant, std::move(*decoded), {}, std::move(done));
+    }
   }
 
   // Runs a command that must be recorded, and returns the position of its last event.

@@ -7,8 +7,10 @@
 #include <cereal/types/map.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -250,23 +252,25 @@ TEST_F(AppFixture, AsyncCommandsOnOneStreamAreDecidedInArrivalOrder) {
       StepBody("bob", "start"),
       StepBody("bob", "get_started"),  // repeated: refused, after the steps before it
   };
-  std::mutex mutex;
-  std::condition_variable answered;
-  std::vector<std::pair<std::size_t, Result<projections::CommandReply>>> replies;
+  // Shared with the callbacks, which may outlive this test's body if an assertion fails.
+  struct Answers {
+    std::mutex mutex;
+    std::condition_variable answered;
+    std::vector<std::pair<std::size_t, Result<projections::CommandReply>>> replies;
+  };
+  const auto answers = std::make_shared<Answers>();
   for (std::size_t i = 0; i < bodies.size(); ++i) {
-    auto decoded = DecodeCommand(bodies[i]);
-    ASSERT_TRUE(std::holds_alternative<DecodedCommand>(decoded)) << bodies[i];
-    app_->commands->ExecuteAsync("acme", std::get<DecodedCommand>(std::move(decoded)), {},
-                                 [&, i](Result<projections::CommandReply> reply) {
-                                   std::lock_guard lock(mutex);
-                                   replies.emplace_back(i, std::move(reply));
-                                   answered.notify_all();
-                                 });
+    RunAsync("acme", bodies[i], [answers, i](Result<projections::CommandReply> reply) {
+      std::lock_guard lock(answers->mutex);
+      answers->replies.emplace_back(i, std::move(reply));
+      answers->answered.notify_all();
+    });
   }
-  std::unique_lock lock(mutex);
-  answered.wait(lock, [&] { return replies.size() == bodies.size(); });
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    const auto& [index, reply] = replies[i];
+  std::unique_lock lock(answers->mutex);
+  ASSERT_TRUE(answers->answered.wait_for(lock, std::chrono::seconds(30),
+                                         [&] { return answers->replies.size() == bodies.size(); }));
+  for (std::size_t i = 0; i < answers->replies.size(); ++i) {
+    const auto& [index, reply] = answers->replies[i];
     EXPECT_EQ(index, i) << "answers come in arrival order";
     ASSERT_TRUE(reply.ok()) << reply.status().ToString();
     ASSERT_EQ(reply->events.size(), 1u);
@@ -287,17 +291,15 @@ TEST_F(AppFixture, AsyncCommandsOnOneStreamAreDecidedInArrivalOrder) {
 TEST_F(AppFixture, ClosingTheAppWaitsForCommandsInFlight) {
   CreateTenant("acme", "alice");
   constexpr int kCommands = 40;
-  std::atomic<int> recorded = 0;
+  const auto recorded = std::make_shared<std::atomic<int>>(0);
   for (int i = 0; i < kCommands; ++i) {
-    auto decoded = DecodeCommand(Invite("alice", "m" + std::to_string(i), "user"));
-    ASSERT_TRUE(std::holds_alternative<DecodedCommand>(decoded));
-    app_->commands->ExecuteAsync("acme", std::get<DecodedCommand>(std::move(decoded)), {},
-                                 [&](Result<projections::CommandReply> reply) {
-                                   if (reply.ok() && reply->kind == Kind::kRecorded) ++recorded;
-                                 });
+    RunAsync("acme", Invite("alice", "m" + std::to_string(i), "user"),
+             [recorded](Result<projections::CommandReply> reply) {
+               if (reply.ok() && reply->kind == Kind::kRecorded) ++*recorded;
+             });
   }
   app_.reset();  // no wait before it
-  EXPECT_EQ(recorded.load(), kCommands);
+  EXPECT_EQ(recorded->load(), kCommands);
   Reopen();
   EXPECT_EQ(View("acme").instance.members.size(), 1u + kCommands);
 }
