@@ -77,6 +77,9 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_index
   if (drop_query_indexes) {
     if (Status status = DropQueryIndexes(*db_); !status.ok()) return status;
   }
+  // The insert guards refuse nothing this loop lets through, and no other connection can write
+  // before they are back: they are created again before the commit.
+  if (Status status = DropInsertGuards(*db_); !status.ok()) return status;
   std::string command_tenant;  // the command whose events are being read
   std::string command_id;
   CommandRow command;
@@ -84,8 +87,8 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_index
     if (command.event_count == 0) return Status::Ok();
     Status status = InsertCommand(*db_, command_tenant, command_id, command);
     command.event_count = 0;
-    // The primary key (and its trigger) refuse a command id already in the table, whether an
-    // earlier import or this one put it there.
+    // The primary key refuses a command id already in the table, whether an earlier import or
+    // this one put it there.
     if (status.code() == Status::Code::kConflict) {
       return ImportError(command.first_position, "command_id '" + command_id + "' was used before");
     }
@@ -165,6 +168,7 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_index
     stream->version = e.version;
   }
   if (Status status = flush_command(); !status.ok()) return status;
+  if (Status status = CreateInsertGuards(*db_); !status.ok()) return status;
   return transaction.Commit();
 }
 

@@ -84,8 +84,8 @@ Result<std::optional<StreamRow>> FindStream(Database& db, std::string_view name)
 
 Result<std::int64_t> InsertStream(Database& db, std::string_view name, std::string_view tenant) {
   Statement s = db.GetCachedStatement("INSERT INTO streams (name, tenant) VALUES (?, ?)");
-  s.BindText(0, name);
-  s.BindText(1, tenant);
+  s.BindTextInPlace(0, name);
+  s.BindTextInPlace(1, tenant);
   if (Status status = s.Run(); !status.ok()) return status;
   return db.LastInsertRowId();
 }
@@ -108,8 +108,8 @@ Status InsertCommand(Database& db, std::string_view tenant, std::string_view com
   Statement s = db.GetCachedStatement(
       "INSERT INTO commands (tenant, command_id, first_position, event_count) "
       "VALUES (?, ?, ?, ?)");
-  s.BindText(0, tenant);
-  s.BindText(1, command_id);
+  s.BindTextInPlace(0, tenant);
+  s.BindTextInPlace(1, command_id);
   s.BindInt64(2, row.first_position);
   s.BindInt64(3, row.event_count);
   return s.Run();
@@ -128,18 +128,18 @@ Status InsertEvent(Database& db, std::int64_t stream_id, const EventView& e,
   s.BindInt64(3, e.recorded_at);
   s.BindInt64(4, e.occurred_at);
   s.BindInt64(5, e.format);
-  s.BindBlob(6, prev_hash.data(), prev_hash.size());
-  s.BindBlob(7, hash.data(), hash.size());
-  s.BindText(8, e.id);
-  s.BindText(9, e.type);
-  s.BindText(10, e.tenant);
-  s.BindText(11, e.actor);
-  s.BindText(12, e.subject);
-  s.BindText(13, e.command_id);
-  s.BindText(14, e.correlation_id);
-  s.BindText(15, e.source_ip);
-  s.BindText(16, e.source_user_agent);
-  s.BindText(17, e.data);
+  s.BindBlobInPlace(6, prev_hash.data(), prev_hash.size());
+  s.BindBlobInPlace(7, hash.data(), hash.size());
+  s.BindTextInPlace(8, e.id);
+  s.BindTextInPlace(9, e.type);
+  s.BindTextInPlace(10, e.tenant);
+  s.BindTextInPlace(11, e.actor);
+  s.BindTextInPlace(12, e.subject);
+  s.BindTextInPlace(13, e.command_id);
+  s.BindTextInPlace(14, e.correlation_id);
+  s.BindTextInPlace(15, e.source_ip);
+  s.BindTextInPlace(16, e.source_user_agent);
+  s.BindTextInPlace(17, e.data);
   return s.Run();
 }
 

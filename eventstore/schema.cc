@@ -48,16 +48,12 @@ CREATE TABLE commands (
   PRIMARY KEY (tenant, command_id)
 ) WITHOUT ROWID;
 
--- History is append-only in the database itself. The INSERT triggers stop INSERT OR REPLACE
--- from overwriting a row (REPLACE does not fire DELETE triggers). The bare max() subquery
--- is one b-tree seek; wrapped in coalesce() inside, SQLite would scan the table.
+-- History is append-only in the database itself: no UPDATE, no DELETE. The INSERT triggers
+-- (kInsertGuards below) are part of version 1 too.
 CREATE TRIGGER events_no_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'custody: events are append-only'); END;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'custody: events are append-only'); END;
-CREATE TRIGGER events_append_at_head BEFORE INSERT ON events
-WHEN NEW.position IS NOT 1 + coalesce((SELECT max(position) FROM events), 0)
-BEGIN SELECT RAISE(ABORT, 'custody: events are appended at position head + 1'); END;
 CREATE TRIGGER streams_no_update BEFORE UPDATE ON streams
 BEGIN SELECT RAISE(ABORT, 'custody: streams are append-only'); END;
 CREATE TRIGGER streams_no_delete BEFORE DELETE ON streams
@@ -66,12 +62,6 @@ CREATE TRIGGER commands_no_update BEFORE UPDATE ON commands
 BEGIN SELECT RAISE(ABORT, 'custody: commands are append-only'); END;
 CREATE TRIGGER commands_no_delete BEFORE DELETE ON commands
 BEGIN SELECT RAISE(ABORT, 'custody: commands are append-only'); END;
-CREATE TRIGGER commands_no_replace BEFORE INSERT ON commands
-WHEN EXISTS (SELECT 1 FROM commands WHERE tenant = NEW.tenant AND command_id = NEW.command_id)
-BEGIN SELECT RAISE(ABORT, 'custody: commands are append-only'); END;
-CREATE TRIGGER streams_no_replace BEFORE INSERT ON streams
-WHEN EXISTS (SELECT 1 FROM streams WHERE name = NEW.name OR id = NEW.id)
-BEGIN SELECT RAISE(ABORT, 'custody: streams are append-only'); END;
 
 -- Mutable: projections' snapshots are replaced, tokens are revoked.
 CREATE TABLE snapshots (
@@ -91,6 +81,29 @@ CREATE TABLE tokens (
 );
 )sql";
 
+// The INSERT triggers of version 1. They stop INSERT OR REPLACE from overwriting a row (REPLACE
+// does not fire DELETE triggers); events_append_at_head also keeps positions gapless. The bare
+// max() subquery is one b-tree seek; wrapped in coalesce() inside, SQLite would scan the table.
+struct Trigger {
+  std::string_view name;
+  const char* create;
+};
+constexpr Trigger kInsertGuards[] = {
+    {"events_append_at_head",
+     "CREATE TRIGGER events_append_at_head BEFORE INSERT ON events\n"
+     "WHEN NEW.position IS NOT 1 + coalesce((SELECT max(position) FROM events), 0)\n"
+     "BEGIN SELECT RAISE(ABORT, 'custody: events are appended at position head + 1'); END"},
+    {"commands_no_replace",
+     "CREATE TRIGGER commands_no_replace BEFORE INSERT ON commands\n"
+     "WHEN EXISTS (SELECT 1 FROM commands WHERE tenant = NEW.tenant AND command_id = "
+     "NEW.command_id)\n"
+     "BEGIN SELECT RAISE(ABORT, 'custody: commands are append-only'); END"},
+    {"streams_no_replace",
+     "CREATE TRIGGER streams_no_replace BEFORE INSERT ON streams\n"
+     "WHEN EXISTS (SELECT 1 FROM streams WHERE name = NEW.name OR id = NEW.id)\n"
+     "BEGIN SELECT RAISE(ABORT, 'custody: streams are append-only'); END"},
+};
+
 // The indexes of history's filters (a stream's events use events_by_stream_version). They only
 // make reads faster, so a bulk import into an empty log drops them and builds them once at the
 // end, by sorting, rather than one random b-tree insert per event and index. Opening for
@@ -107,8 +120,13 @@ constexpr QueryIndex kQueryIndexes[] = {
     {"events_by_occurred_at", "occurred_at"},
 };
 
+Status MigrateToV1(Database& db) {
+  if (Status status = db.Execute(kSchemaV1); !status.ok()) return status;
+  return CreateInsertGuards(db);
+}
+
 // kMigrations[v - 1] brings user_version v - 1 to v.
-constexpr const char* kMigrations[] = {kSchemaV1};
+constexpr Status (*kMigrations[])(Database&) = {MigrateToV1};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 std::string Hex32(std::int64_t value) {
@@ -167,7 +185,7 @@ Status Upgrade(Database& db) {
   if (!header.ok()) return header.status();
   if (Status status = Check(*header, db.path()); !status.ok()) return status;
   for (std::int64_t version = header->user_version; version < kSchemaVersion; ++version) {
-    if (Status status = db.Execute(kMigrations[version]); !status.ok()) return status;
+    if (Status status = kMigrations[version](db); !status.ok()) return status;
   }
   const std::string pragmas = "PRAGMA application_id = " + std::to_string(kApplicationId) +
                               "; PRAGMA user_version = " + std::to_string(kSchemaVersion) + ";";
@@ -245,6 +263,21 @@ Status DropQueryIndexes(Database& db) {
   for (const QueryIndex& index : kQueryIndexes) {
     const std::string drop = "DROP INDEX IF EXISTS " + std::string(index.name);
     if (Status status = db.Execute(drop.c_str()); !status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+Status DropInsertGuards(Database& db) {
+  for (const Trigger& trigger : kInsertGuards) {
+    const std::string drop = "DROP TRIGGER IF EXISTS " + std::string(trigger.name);
+    if (Status status = db.Execute(drop.c_str()); !status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
+Status CreateInsertGuards(Database& db) {
+  for (const Trigger& trigger : kInsertGuards) {
+    if (Status status = db.Execute(trigger.create); !status.ok()) return status;
   }
   return Status::Ok();
 }

@@ -40,4 +40,11 @@ Result<bool> HasQueryIndexes(Database& db);
 Status CreateQueryIndexes(Database& db);
 Status DropQueryIndexes(Database& db);
 
+// The triggers that refuse an INSERT rewriting or skipping history (docs/STORAGE.md). A bulk
+// import, which checks the same rules itself, drops them inside its transaction and creates them
+// again before it commits: a trigger runs a sub-program for every row. Both inside the caller's
+// transaction; one that was missing before is there after.
+Status DropInsertGuards(Database& db);
+Status CreateInsertGuards(Database& db);
+
 }  // namespace custody::eventstore

@@ -95,18 +95,33 @@ void Statement::BindInt64(int index, std::int64_t value) {
   if (stmt_ != nullptr) CheckBind(sqlite3_bind_int64(stmt_, index + 1, value));
 }
 
-void Statement::BindText(int index, std::string_view text) {
+void Statement::BindTextAs(int index, std::string_view text, void (*lifetime)(void*)) {
   if (stmt_ == nullptr) return;
   // A non-null pointer even for "", so that SQLite stores '' rather than NULL.
   CheckBind(sqlite3_bind_text64(stmt_, index + 1, text.empty() ? "" : text.data(), text.size(),
-                                SQLITE_TRANSIENT, SQLITE_UTF8));
+                                lifetime, SQLITE_UTF8));
+}
+
+void Statement::BindBlobAs(int index, const void* data, std::size_t size, void (*lifetime)(void*)) {
+  if (stmt_ == nullptr) return;
+  static const char kEmpty = 0;
+  CheckBind(sqlite3_bind_blob64(stmt_, index + 1, size == 0 ? &kEmpty : data, size, lifetime));
+}
+
+void Statement::BindText(int index, std::string_view text) {
+  BindTextAs(index, text, SQLITE_TRANSIENT);
 }
 
 void Statement::BindBlob(int index, const void* data, std::size_t size) {
-  if (stmt_ == nullptr) return;
-  static const char kEmpty = 0;
-  CheckBind(
-      sqlite3_bind_blob64(stmt_, index + 1, size == 0 ? &kEmpty : data, size, SQLITE_TRANSIENT));
+  BindBlobAs(index, data, size, SQLITE_TRANSIENT);
+}
+
+void Statement::BindTextInPlace(int index, std::string_view text) {
+  BindTextAs(index, text, SQLITE_STATIC);
+}
+
+void Statement::BindBlobInPlace(int index, const void* data, std::size_t size) {
+  BindBlobAs(index, data, size, SQLITE_STATIC);
 }
 
 void Statement::BindNull(int index) {

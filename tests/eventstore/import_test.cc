@@ -12,6 +12,7 @@ using testing::AppendOne;
 using testing::MakeEvent;
 using testing::MakeRequest;
 using testing::OpenStore;
+using testing::RawDb;
 using testing::TempDir;
 
 // Builds a source log with several streams and commands and exports it through NDJSON text.
@@ -100,9 +101,52 @@ std::vector<std::string> QueryIndexes(const std::string& path) {
   return names;
 }
 
+// Every trigger of the file, name and text, in name order.
+std::vector<std::string> Triggers(const std::string& path) {
+  RawDb raw(path);
+  return raw.Column(
+      "SELECT name || ': ' || sql FROM sqlite_schema WHERE type = 'trigger' "
+      "ORDER BY name");
+}
+
 const std::vector<std::string> kQueryIndexes = {"events_by_actor", "events_by_occurred_at",
                                                 "events_by_subject", "events_by_tenant",
                                                 "events_by_type"};
+
+// An import drops the INSERT triggers for its transaction; they must come back, unchanged and
+// still refusing what they refused before.
+TEST(EventStoreImport, TheInsertTriggersAreBackAfterAnImport) {
+  TempDir dir;
+  const std::vector<Event> events = ExportedLog(dir.File("source.db"));
+  const std::string path = dir.File("target.db");
+  OpenStore(path).reset();
+  const std::vector<std::string> before = Triggers(path);
+  ASSERT_EQ(before.size(), 9u);
+  {
+    auto target = OpenStore(path);
+    ASSERT_TRUE(target->Import({events.begin(), events.begin() + 2}).ok());
+    EXPECT_EQ(Triggers(path), before);  // back before the commit, while the store is open
+    // One dropped behind the store's back comes back with the next import.
+    ASSERT_EQ(RawDb(path).Exec("DROP TRIGGER streams_no_replace"), SQLITE_OK);
+    ASSERT_TRUE(target->Import({events.begin() + 2, events.end()}).ok());
+  }
+  EXPECT_EQ(Triggers(path), before);
+  RawDb raw(path);
+  std::string error;
+  EXPECT_NE(
+      raw.Exec("INSERT OR REPLACE INTO events SELECT * FROM events WHERE position = 2", &error),
+      SQLITE_OK);
+  EXPECT_NE(error.find("head + 1"), std::string::npos) << error;
+  EXPECT_NE(raw.Exec("INSERT OR REPLACE INTO commands SELECT tenant, command_id, 1, 1 FROM "
+                     "commands",
+                     &error),
+            SQLITE_OK);
+  EXPECT_NE(error.find("append-only"), std::string::npos) << error;
+  EXPECT_NE(raw.Exec("INSERT OR REPLACE INTO streams SELECT id, name, 'x' FROM streams", &error),
+            SQLITE_OK);
+  EXPECT_NE(error.find("append-only"), std::string::npos) << error;
+  EXPECT_EQ(raw.Column("SELECT count(*) FROM events"), std::vector<std::string>{"5"});
+}
 
 TEST(EventStoreImport, AnImportIntoAnEmptyLogBuildsTheQueryIndexesOnceBeforeOtherWork) {
   TempDir dir;
@@ -157,6 +201,7 @@ void ExpectRefused(std::vector<Event> events, const std::function<void(std::vect
   edit(events);
   const std::string target_path = dir.File("target.db");
   auto target = OpenStore(target_path);
+  const std::vector<std::string> triggers = Triggers(target_path);
   const Status status = target->Import(events);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), Status::Code::kCorruption) << status.ToString();
@@ -164,7 +209,9 @@ void ExpectRefused(std::vector<Event> events, const std::function<void(std::vect
       << status.message();
   EXPECT_NE(status.message().find(problem), std::string::npos) << status.message();
   EXPECT_EQ(target->HeadPosition(), 0);
-  EXPECT_EQ(QueryIndexes(target_path), kQueryIndexes);  // dropped in the rolled-back transaction
+  // Dropped in the rolled-back transaction, so back.
+  EXPECT_EQ(QueryIndexes(target_path), kQueryIndexes);
+  EXPECT_EQ(Triggers(target_path), triggers);
   EXPECT_TRUE(target->Query(Filter{}, 10)->events.empty());
   EXPECT_EQ(*target->StreamVersion("acme/instance"), 0);
   // The writer's memory was rolled back too: the next append starts the chain.
