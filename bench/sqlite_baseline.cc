@@ -142,7 +142,10 @@ PlainResult PlainBulkInsert(const std::string& path, const std::vector<Event>& e
     }
     if (!plain->ok() || !plain->Exec("COMMIT")) break;
   }
-  if (plain->ok() && query_indexes == QueryIndexes::kBuiltAfter) plain->Exec(kQueryIndexes);
+  if (plain->ok() && query_indexes == QueryIndexes::kBuiltAfter) {
+    // One transaction, as custody builds them.
+    if (plain->Exec("BEGIN") && plain->Exec(kQueryIndexes)) plain->Exec("COMMIT");
+  }
   result.ok = plain->ok();
   result.error = plain->error();
   plain.reset();  // up to the closed file, as custody's figure: closing checkpoints the WAL

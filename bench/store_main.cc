@@ -78,6 +78,8 @@ int Import(const Args& args) {
                   {"batch", batch},
                   {"seconds", indexed.seconds},
                   {"events_per_s", Rate(indexed.events, indexed.seconds)}});
+    } else {  // a comparison row left empty, the rest of the run still worth having
+      std::cerr << name << " failed: " << indexed.error << "\n";
     }
     Remove(baseline_db);
   }

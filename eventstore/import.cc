@@ -78,8 +78,12 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_index
     if (Status status = DropQueryIndexes(*db_); !status.ok()) return status;
   }
   // The insert guards refuse nothing this loop lets through, and no other connection can write
-  // before they are back: they are created again before the commit.
-  if (Status status = DropInsertGuards(*db_); !status.ok()) return status;
+  // before they are back: they are created again before the commit. An empty import leaves
+  // the schema alone (a schema change makes every connection prepare its statements again).
+  const bool lift_guards = !events.empty();
+  if (lift_guards) {
+    if (Status status = DropInsertGuards(*db_); !status.ok()) return status;
+  }
   std::string command_tenant;  // the command whose events are being read
   std::string command_id;
   CommandRow command;
@@ -168,7 +172,9 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_index
     stream->version = e.version;
   }
   if (Status status = flush_command(); !status.ok()) return status;
-  if (Status status = CreateInsertGuards(*db_); !status.ok()) return status;
+  if (lift_guards) {
+    if (Status status = CreateInsertGuards(*db_); !status.ok()) return status;
+  }
   return transaction.Commit();
 }
 

@@ -84,6 +84,8 @@ CREATE TABLE tokens (
 // The INSERT triggers of version 1. They stop INSERT OR REPLACE from overwriting a row (REPLACE
 // does not fire DELETE triggers); events_append_at_head also keeps positions gapless. The bare
 // max() subquery is one b-tree seek; wrapped in coalesce() inside, SQLite would scan the table.
+// Every import creates them again from this table, so a migration that changes one of them must
+// change it here too.
 struct Trigger {
   std::string_view name;
   const char* create;

@@ -125,7 +125,7 @@ TEST(EventStoreImport, TheInsertTriggersAreBackAfterAnImport) {
   {
     auto target = OpenStore(path);
     ASSERT_TRUE(target->Import({events.begin(), events.begin() + 2}).ok());
-    EXPECT_EQ(Triggers(path), before);  // back before the commit, while the store is open
+    EXPECT_EQ(Triggers(path), before);  // committed with them, the store still open
     // One dropped behind the store's back comes back with the next import.
     ASSERT_EQ(RawDb(path).Exec("DROP TRIGGER streams_no_replace"), SQLITE_OK);
     ASSERT_TRUE(target->Import({events.begin() + 2, events.end()}).ok());
@@ -146,6 +146,40 @@ TEST(EventStoreImport, TheInsertTriggersAreBackAfterAnImport) {
             SQLITE_OK);
   EXPECT_NE(error.find("append-only"), std::string::npos) << error;
   EXPECT_EQ(raw.Column("SELECT count(*) FROM events"), std::vector<std::string>{"5"});
+}
+
+// Without its triggers for the import's transaction, the log must still refuse an import whose
+// writer missed an append made through another connection: the position's primary key does.
+TEST(EventStoreImport, AnImportBehindAnotherWritersAppendIsRefused) {
+  TempDir dir;
+  const std::vector<Event> events = ExportedLog(dir.File("source.db"));
+  const std::string path = dir.File("target.db");
+  auto importer = OpenStore(path);
+  const std::vector<std::string> triggers = Triggers(path);
+  {
+    auto other = OpenStore(path);
+    // A stream the import does not touch, so that only the position can tell.
+    AppendOne(*other, "initech", "initech/instance", MakeEvent("first", "x"));
+  }
+  const Status status = importer->Import(events);
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), Status::Code::kConflict) << status.ToString();
+  EXPECT_EQ(Triggers(path), triggers);
+  importer.reset();
+  auto reopened = OpenStore(path);
+  EXPECT_EQ(reopened->HeadPosition(), 1);
+  EXPECT_EQ(reopened->Query(Filter{}, 10)->events.at(0).type, "first");
+  EXPECT_TRUE(reopened->Verify()->ok);
+}
+
+TEST(EventStoreImport, AnEmptyImportLeavesTheSchemaAlone) {
+  TempDir dir;
+  const std::string path = dir.File("target.db");
+  auto target = OpenStore(path);
+  RawDb raw(path);
+  const std::vector<std::string> version = raw.Column("PRAGMA schema_version");
+  ASSERT_TRUE(target->Import({}).ok());
+  EXPECT_EQ(raw.Column("PRAGMA schema_version"), version);
 }
 
 TEST(EventStoreImport, AnImportIntoAnEmptyLogBuildsTheQueryIndexesOnceBeforeOtherWork) {
