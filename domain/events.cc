@@ -111,10 +111,7 @@ class PayloadHandler {
     depth_ = 1;
     return true;
   }
-  bool on_key_part(string_view part, std::size_t, error_code&) {
-    pending_.append(part.data(), part.size());
-    return true;
-  }
+  bool on_key_part(string_view part, std::size_t, error_code&) { return Gather(part); }
   bool on_key(string_view part, std::size_t, error_code& ec) {
     const std::string_view key = Whole(part);
     const auto slot =
@@ -128,10 +125,7 @@ class PayloadHandler {
     current_->seen = true;
     return true;
   }
-  bool on_string_part(string_view part, std::size_t, error_code&) {
-    pending_.append(part.data(), part.size());
-    return true;
-  }
+  bool on_string_part(string_view part, std::size_t, error_code&) { return Gather(part); }
   bool on_string(string_view part, std::size_t, error_code& ec) {
     const std::string_view text = Whole(part);
     bool stored = true;
@@ -173,6 +167,11 @@ class PayloadHandler {
   bool on_comment(string_view, error_code&) { return true; }
 
  private:
+  // Keeps a part of a key or string the parser split.
+  bool Gather(string_view part) {
+    pending_.append(part.data(), part.size());
+    return true;
+  }
   // The whole key or string: the last part, after any earlier ones.
   std::string_view Whole(string_view last) {
     if (pending_.empty()) return std::string_view(last.data(), last.size());

@@ -71,6 +71,9 @@ Status PrepareAppend(AppendRequest& request) {
 }
 
 Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_indexes) {
+  // Nothing to write, not even the schema (a change to it makes every connection prepare its
+  // statements again).
+  if (events.empty()) return Status::Ok();
   Transaction transaction(db_.get());
   if (Status status = transaction.Begin(); !status.ok()) return status;
   // Dropped inside the transaction: an import that fails puts them back with its rollback.
@@ -78,12 +81,8 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_index
     if (Status status = DropQueryIndexes(*db_); !status.ok()) return status;
   }
   // The insert guards refuse nothing this loop lets through, and no other connection can write
-  // before they are back: they are created again before the commit. An empty import leaves
-  // the schema alone (a schema change makes every connection prepare its statements again).
-  const bool lift_guards = !events.empty();
-  if (lift_guards) {
-    if (Status status = DropInsertGuards(*db_); !status.ok()) return status;
-  }
+  // before they are back: they are created again before the commit.
+  if (Status status = DropInsertGuards(*db_); !status.ok()) return status;
   std::string command_tenant;  // the command whose events are being read
   std::string command_id;
   CommandRow command;
@@ -172,9 +171,7 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_index
     stream->version = e.version;
   }
   if (Status status = flush_command(); !status.ok()) return status;
-  if (lift_guards) {
-    if (Status status = CreateInsertGuards(*db_); !status.ok()) return status;
-  }
+  if (Status status = CreateInsertGuards(*db_); !status.ok()) return status;
   return transaction.Commit();
 }
 

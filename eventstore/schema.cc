@@ -122,6 +122,16 @@ constexpr QueryIndex kQueryIndexes[] = {
     {"events_by_occurred_at", "occurred_at"},
 };
 
+// Drops every schema object of `kind` ("INDEX", "TRIGGER") named in `objects`, if it exists.
+template <typename Object, std::size_t N>
+Status DropEach(Database& db, std::string_view kind, const Object (&objects)[N]) {
+  for (const Object& object : objects) {
+    const std::string drop = "DROP " + std::string(kind) + " IF EXISTS " + std::string(object.name);
+    if (Status status = db.Execute(drop.c_str()); !status.ok()) return status;
+  }
+  return Status::Ok();
+}
+
 Status MigrateToV1(Database& db) {
   if (Status status = db.Execute(kSchemaV1); !status.ok()) return status;
   return CreateInsertGuards(db);
@@ -261,21 +271,9 @@ Status CreateQueryIndexes(Database& db) {
   return Status::Ok();
 }
 
-Status DropQueryIndexes(Database& db) {
-  for (const QueryIndex& index : kQueryIndexes) {
-    const std::string drop = "DROP INDEX IF EXISTS " + std::string(index.name);
-    if (Status status = db.Execute(drop.c_str()); !status.ok()) return status;
-  }
-  return Status::Ok();
-}
+Status DropQueryIndexes(Database& db) { return DropEach(db, "INDEX", kQueryIndexes); }
 
-Status DropInsertGuards(Database& db) {
-  for (const Trigger& trigger : kInsertGuards) {
-    const std::string drop = "DROP TRIGGER IF EXISTS " + std::string(trigger.name);
-    if (Status status = db.Execute(drop.c_str()); !status.ok()) return status;
-  }
-  return Status::Ok();
-}
+Status DropInsertGuards(Database& db) { return DropEach(db, "TRIGGER", kInsertGuards); }
 
 Status CreateInsertGuards(Database& db) {
   for (const Trigger& trigger : kInsertGuards) {

@@ -89,22 +89,14 @@ TEST(EventStoreImport, ContinuesAnExistingChainInSeveralCalls) {
 
 // The query indexes of the file, read on a connection of its own (what is committed).
 std::vector<std::string> QueryIndexes(const std::string& path) {
-  auto db = Database::Open(path, Database::Mode::kReadOnly);
-  EXPECT_TRUE(db.ok()) << db.status().ToString();
-  if (!db.ok()) return {};
-  Statement s = (*db)->GetCachedStatement(
+  return RawDb(path).Column(
       "SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'events_by_%' "
       "AND name != 'events_by_stream_version' ORDER BY name");
-  std::vector<std::string> names;
-  while (s.Step()) names.emplace_back(s.ColumnText(0));
-  EXPECT_TRUE(s.Succeeded()) << s.status().ToString();
-  return names;
 }
 
 // Every trigger of the file, name and text, in name order.
 std::vector<std::string> Triggers(const std::string& path) {
-  RawDb raw(path);
-  return raw.Column(
+  return RawDb(path).Column(
       "SELECT name || ': ' || sql FROM sqlite_schema WHERE type = 'trigger' "
       "ORDER BY name");
 }
