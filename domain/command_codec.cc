@@ -275,6 +275,12 @@ bool IsValidId(std::string_view id) {
   });
 }
 
+std::string TenantIdProblem(std::string_view tenant) {
+  if (IsValidId(tenant)) return {};
+  return "'" + std::string(tenant) +
+         "' is no tenant id: 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
+}
+
 bool IsValidEmail(std::string_view email) {
   const auto at = email.find('@');
   if (email.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == email.size() ||

@@ -47,6 +47,8 @@ std::variant<DecodedCreateTenant, DecodeError> DecodeCreateTenant(std::string_vi
 // Identifiers of tenants and members: 1 to 64 of [A-Za-z0-9._-], starting with a letter or
 // digit (they appear in stream names and URLs).
 bool IsValidId(std::string_view id);
+// What is wrong with `tenant` as a tenant id, for a message; empty when it is one.
+std::string TenantIdProblem(std::string_view tenant);
 // A plausible e-mail address: one '@' with text on both sides, no spaces or control characters.
 bool IsValidEmail(std::string_view email);
 

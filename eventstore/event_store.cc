@@ -1,7 +1,15 @@
 #include "eventstore/event_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 #include "eventstore/reads.h"
 #include "eventstore/schema.h"
@@ -76,6 +84,42 @@ auto WithReader(ReadPool& pool, F&& read) -> decltype(read(std::declval<Database
   return read(**lease);
 }
 
+// One writing process per database. A second one (another server, or an import or the demo
+// beside a running server) would append behind the first one's cached head and projections:
+// its appends would fail, and the first one would serve state that misses them. The lock is on
+// a file of its own beside the database, never on the database itself: closing any descriptor
+// of the database would drop the POSIX locks SQLite holds on it. The kernel releases it when
+// the process ends, however it ends.
+class WriterLock {
+ public:
+  static Result<WriterLock> Acquire(const std::string& database_path) {
+    const std::string path = database_path + "-lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      return Status::IOError("cannot open the lock file " + path + ": " + std::strerror(errno));
+    }
+    WriterLock lock(fd);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK) {
+        return Status::Busy(database_path +
+                            " is open for writing by another process (a running custody "
+                            "serve?): stop it first");
+      }
+      return Status::IOError("cannot lock " + path + ": " + std::strerror(errno));
+    }
+    return lock;
+  }
+  WriterLock(WriterLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  WriterLock& operator=(WriterLock&&) = delete;
+  ~WriterLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit WriterLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 Status ReadOnlyError() { return Status::NotSupported("the event store is open read-only"); }
 
 }  // namespace
@@ -91,13 +135,15 @@ class EventStore::Impl {
     if (writer != nullptr) writer->Stop();
     pool.Clear();
     writer.reset();
+    writer_lock.reset();
   }
 
   const std::string path;
   const Options options;
   mutable ReadPool pool;
   Listeners listeners;
-  std::unique_ptr<Writer> writer;  // null when read-only
+  std::unique_ptr<Writer> writer;         // null when read-only
+  std::optional<WriterLock> writer_lock;  // held from before the writer opens until it closes
 };
 
 EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -105,10 +151,15 @@ EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 EventStore::~EventStore() = default;
 
 Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path, Options options) {
+  // Before the database is opened: opening it for writing may already write (the schema, the
+  // query indexes).
+  Result<WriterLock> lock = WriterLock::Acquire(path);
+  if (!lock.ok()) return lock.status();
   Result<std::unique_ptr<Database>> db = OpenCustodyDatabase(
       path, OpenOptions{Database::Mode::kReadWrite, options.synchronous_full, options.vfs_name});
   if (!db.ok()) return db.status();
   auto impl = std::make_unique<Impl>(path, std::move(options));
+  impl->writer_lock.emplace(std::move(lock).value());
   Result<std::unique_ptr<Writer>> writer =
       Writer::Start(std::move(db).value(), impl->options, &impl->listeners);
   if (!writer.ok()) return writer.status();

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "domain/command_codec.h"
+#include "domain/utf8.h"
 #include "eventstore/encoding.h"
 #include "eventstore/random.h"
 #include "eventstore/schema.h"
@@ -39,10 +40,27 @@ Status CheckRole(const std::string& role, const std::string& tenant) {
   } else if (role != "reviewer") {
     return Status::InvalidArgument("role must be operator, writer or reviewer, not '" + role + "'");
   }
-  if (!tenant.empty() && !IsValidId(tenant)) {
-    return Status::InvalidArgument("'" + tenant +
-                                   "' is no tenant id: 1 to 64 of A-Z a-z 0-9 . _ -, starting "
-                                   "with a letter or digit");
+  if (!tenant.empty()) {
+    if (std::string problem = TenantIdProblem(tenant); !problem.empty()) {
+      return Status::InvalidArgument(std::move(problem));
+    }
+  }
+  return Status::Ok();
+}
+
+// A name is shown in `token list`, one token per line, and in the access log.
+Status CheckName(const std::string& name) {
+  constexpr std::size_t kMaxName = 200;
+  if (name.size() > kMaxName) {
+    return Status::InvalidArgument("a token name has at most " + std::to_string(kMaxName) +
+                                   " bytes");
+  }
+  if (!IsValidUtf8(name)) return Status::InvalidArgument("a token name must be UTF-8 text");
+  for (const char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Status::InvalidArgument(
+          "a token name is one line of text, without control characters");
+    }
   }
   return Status::Ok();
 }
@@ -72,6 +90,7 @@ Result<std::pair<Token, std::string>> TokenStore::Add(const std::string& role,
                                                       const std::string& tenant,
                                                       const std::string& name, TimeMs now) {
   if (Status status = CheckRole(role, tenant); !status.ok()) return status;
+  if (Status status = CheckName(name); !status.ok()) return status;
   Result<std::string> random = RandomHex(kSecretBytes);
   if (!random.ok()) return random.status();
   const std::string secret = kSecretPrefix + *random;

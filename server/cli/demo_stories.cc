@@ -132,12 +132,26 @@ constexpr char kDemoActor[] = "demo";
 
 }  // namespace
 
+std::string DemoCommandId(int number) { return "demo-" + std::to_string(number); }
+
 Result<DemoResult> LoadDemo(server::App& app) {
+  if (app.store->HeadPosition() > 0) {
+    // The demo's first command is the first thing it ever records.
+    auto first = app.store->FindByCommandId(Stories().front().tenant, DemoCommandId(1));
+    if (!first.ok()) return first.status();
+    if (first->empty()) {
+      return Status::InvalidArgument(
+          app.path +
+          " already holds history that is not the demo's: the demo loads only into an empty "
+          "database (or one it was loaded into before), so that its invented facts never join "
+          "real tenants' history");
+    }
+  }
   DemoResult result;
   const Source source{"", "custody-demo"};
   int number = 0;
   for (const Line& line : Stories()) {
-    const std::string command_id = "demo-" + std::to_string(++number);
+    const std::string command_id = DemoCommandId(++number);
     std::string body(line.body);
     body.insert(1, "\"command_id\":\"" + command_id + "\",");
     Result<projections::CommandReply> reply = Status::InvalidArgument("not decoded");

@@ -19,6 +19,9 @@ struct DemoResult {
 };
 
 // Plays every story. Each command has a fixed command_id, so a second run appends nothing.
+// Only into an empty database or one the demo was loaded into before: anywhere else its
+// invented facts would join real tenants' history for good. kInvalidArgument then, with nothing
+// appended.
 Result<DemoResult> LoadDemo(server::App& app);
 
 // Creates an operator token and a reviewer token for tenant acme, and prints them with curl

@@ -1,9 +1,11 @@
 // custody verify, export and import: the history as a whole.
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 
+#include "domain/command_codec.h"
 #include "domain/events.h"
 #include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
@@ -66,6 +68,11 @@ int RunExport(const Args& args) {
   }
   if (format != "ndjson" && format != "csv") {
     return Fail(kUsage, "--format must be ndjson or csv, not '" + format + "'");
+  }
+  if (!tenant.empty()) {
+    if (std::string problem = TenantIdProblem(tenant); !problem.empty()) {
+      return Fail(kUsage, problem);
+    }
   }
   auto store = OpenForReading(ResolveDb(db));
   if (!store.ok()) return StorageFailure(store.status());
@@ -152,6 +159,14 @@ int RunImport(const Args& args) {
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) return Fail(kUsage, "cannot open '" + file + "'");
+  // The file is read twice, to check it whole and then to load it: a pipe would be empty the
+  // second time.
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(file, error)) {
+    return Fail(kUsage, "'" + file +
+                            "' is not a regular file: import reads its file twice (to check it "
+                            "whole, then to load it), so save the export to a file first");
+  }
 
   // Check the whole file before writing anything, so a doctored line imports nothing.
   std::size_t count = 0;
@@ -181,6 +196,11 @@ int RunImport(const Args& args) {
   if (problem.empty() && !batch.empty()) imported = (*store)->Import(batch);
   if (!problem.empty()) return Fail(kStorage, "import stopped: " + problem);
   if (!imported.ok()) return StorageFailure(imported);
+  if ((*store)->HeadPosition() != static_cast<std::int64_t>(count)) {
+    return Fail(kStorage, "'" + file + "' changed while it was imported: " + std::to_string(count) +
+                              " events were checked, " + std::to_string((*store)->HeadPosition()) +
+                              " loaded");
+  }
   std::cout << "imported " << count << " events; head position " << (*store)->HeadPosition()
             << "\n";
   return kDone;

@@ -83,6 +83,15 @@ int RunToken(const Args& args) {
   }
   if (action == "add" && role.empty()) return Fail(kUsage, "token add needs --role");
   if (action == "revoke" && id.empty()) return Fail(kUsage, "token revoke needs the token's ID");
+  // Nothing given is silently dropped: a name with a space left unquoted would otherwise
+  // become its first word.
+  if (action != "revoke" && !id.empty()) {
+    return Fail(kUsage, "token " + action + " takes no argument '" + id +
+                            "' (quote a name with spaces: --name 'my auditor')");
+  }
+  if (action != "add" && (values.count("role") || values.count("tenant") || values.count("name"))) {
+    return Fail(kUsage, "--role, --tenant and --name are for token add");
+  }
   // Only add may create the database (the first step of a set-up); listing or revoking in a
   // file that is not there is a mistaken path.
   const std::string path = ResolveDb(db);

@@ -10,7 +10,10 @@
 
 #include <boost/json/parse.hpp>
 
+#include "domain/event.h"
+#include "domain/events.h"
 #include "eventstore/event_format.h"
+#include "eventstore/event_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace custody::testing {
@@ -119,6 +122,68 @@ TEST_F(Cli, DemoLoadsTheStoriesOnceAndPrintsTokens) {
   EXPECT_EQ(live_operators, 1);
 }
 
+// A database with a real tenant acme: its history must never receive the demo's.
+void RecordRealAcme(const std::string& path) {
+  auto store = eventstore::EventStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  eventstore::AppendRequest request;
+  request.stream = InstanceStream("acme");
+  request.tenant = "acme";
+  request.command_id = "real-1";
+  Event created;
+  created.type = events::TenantCreated::kType;
+  created.actor = "zed";
+  created.occurred_at = 1'800'000'000'000;
+  created.data = events::EncodeData(events::TenantCreated{"acme"});
+  request.events.push_back(std::move(created));
+  ASSERT_TRUE((*store)->Append(std::move(request)).ok());
+}
+
+TEST_F(Cli, DemoGoesOnlyIntoAnEmptyDatabaseOrOneThatHoldsTheDemo) {
+  RecordRealAcme(db());
+  const std::string before = Custody("export --db " + db()).out;
+  ASSERT_EQ(CountLines(before), 1);
+  for (const char* command : {"demo", "serve --listen 127.0.0.1:0 --demo"}) {
+    const Outcome refused = Custody(std::string(command) + " --db " + db());
+    EXPECT_EQ(refused.code, 2) << command;
+    EXPECT_NE(refused.err.find("history that is not the demo's"), std::string::npos) << refused.err;
+    EXPECT_EQ(refused.out.find("cst_"), std::string::npos) << command;  // no tokens either
+  }
+  EXPECT_EQ(Custody("export --db " + db()).out, before);
+}
+
+TEST_F(Cli, OneWritingProcessPerDatabase) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const std::string exported = dir_.File("demo.ndjson");
+  std::ofstream(exported) << Custody("export --db " + db()).out;
+  const std::string empty = dir_.File("empty.db");
+  // A running server holds the log of each file it serves; this test holds them the same way.
+  auto held = eventstore::EventStore::Open(db());
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  auto held_empty = eventstore::EventStore::Open(empty);
+  ASSERT_TRUE(held_empty.ok()) << held_empty.status().ToString();
+  for (const std::string& command : {"demo --db " + db(), "serve --listen 127.0.0.1:0 --db " + db(),
+                                     "import --db " + empty + " " + exported}) {
+    const Outcome refused = Custody(command);
+    EXPECT_EQ(refused.code, 3) << command;
+    EXPECT_NE(refused.err.find("is open for writing by another process"), std::string::npos)
+        << command << ": " << refused.err;
+  }
+  EXPECT_EQ((*held_empty)->HeadPosition(), 0);
+  // Reading and tokens go on beside the writer.
+  EXPECT_EQ(Custody("verify --db " + db()).code, 0);
+  EXPECT_GT(CountLines(Custody("export --db " + db()).out), 60);
+  EXPECT_EQ(Custody("token add --role operator --name ops --db " + db()).code, 0);
+
+  held_empty->reset();
+  const Outcome imported = Custody("import --db " + empty + " " + exported);
+  EXPECT_EQ(imported.code, 0) << imported.err;
+  EXPECT_NE(
+      imported.out.find("imported " + std::to_string(CountLines(Slurp(exported))) + " events"),
+      std::string::npos)
+      << imported.out;
+}
+
 TEST_F(Cli, ReplayRebuildsTheDemoState) {
   ASSERT_EQ(Custody("demo --db " + db()).code, 0);
   const Outcome replay = Custody("replay --tenant acme --db " + db());
@@ -215,6 +280,25 @@ TEST_F(Cli, ExportImportRoundTripVerifies) {
             1);
 }
 
+TEST_F(Cli, ImportRefusesAPipeItCouldNotReadTwice) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const std::string copy = dir_.File("copy.db");
+  const Outcome piped = Custody("import --db " + copy + " /dev/stdin",
+                                "" + std::string(CUSTODY_BINARY) + " export --db " + db() + " |");
+  EXPECT_EQ(piped.code, 2);
+  EXPECT_NE(piped.err.find("is not a regular file"), std::string::npos) << piped.err;
+  // From a file, the same export loads whole.
+  const std::string exported = dir_.File("demo.ndjson");
+  std::ofstream(exported) << Custody("export --db " + db()).out;
+  const Outcome from_file = Custody("import --db " + copy + " " + exported);
+  EXPECT_EQ(from_file.code, 0) << from_file.err;
+  const std::string events = std::to_string(CountLines(Slurp(exported)));
+  EXPECT_NE(from_file.out.find("imported " + events + " events; head position " + events),
+            std::string::npos)
+      << from_file.out;
+  EXPECT_TRUE(Custody("export --db " + copy).out == Slurp(exported));
+}
+
 TEST_F(Cli, DoctoredImportIsRefusedWholeNamingTheLine) {
   ASSERT_EQ(Custody("demo --db " + db()).code, 0);
   std::string history = Custody("export --db " + db()).out;
@@ -298,6 +382,37 @@ TEST_F(Cli, TokensArePrintedOnceListedWithoutSecretsAndRevocable) {
   EXPECT_EQ(Custody("token list --db " + elsewhere).code, 3);
   EXPECT_FALSE(std::filesystem::exists(elsewhere));
   EXPECT_NE(Custody("token list --db " + db()).out.find("Z\n"), std::string::npos);  // revoked at
+}
+
+TEST_F(Cli, TokenCommandsDropNothingTheyAreGiven) {
+  // An unquoted name with a space: its second word must not vanish.
+  const Outcome unquoted =
+      Custody("token add --role writer --tenant acme --name my auditor --db " + db());
+  EXPECT_EQ(unquoted.code, 2);
+  EXPECT_NE(unquoted.err.find("takes no argument 'auditor'"), std::string::npos) << unquoted.err;
+  EXPECT_EQ(Custody("token list extra --db " + db()).code, 2);
+  EXPECT_EQ(Custody("token list --role operator --db " + db()).code, 2);
+  EXPECT_EQ(Custody("token revoke tok_1 --name x --db " + db()).code, 2);
+  // A name is one line of text.
+  const Outcome two_lines =
+      Custody("token add --role operator --name \"$(printf 'x\\ny')\" --db " + db());
+  EXPECT_EQ(two_lines.code, 2);
+  EXPECT_NE(two_lines.err.find("one line of text"), std::string::npos) << two_lines.err;
+  EXPECT_EQ(
+      Custody("token add --role operator --name " + std::string(201, 'n') + " --db " + db()).code,
+      2);
+  // None of them created a token.
+  if (std::filesystem::exists(db())) {
+    EXPECT_EQ(CountLines(Custody("token list --db " + db()).out), 1);  // the header only
+  }
+}
+
+TEST_F(Cli, ExportRefusesATenantThatIsNoTenantId) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const Outcome bad = Custody("export --tenant bad/x --db " + db());
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("is no tenant id"), std::string::npos) << bad.err;
+  EXPECT_TRUE(bad.out.empty());
 }
 
 TEST_F(Cli, NotACustodyDatabaseIsAStorageError) {

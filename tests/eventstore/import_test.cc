@@ -145,14 +145,21 @@ TEST(EventStoreImport, TheInsertTriggersAreBackAfterAnImport) {
 TEST(EventStoreImport, AnImportBehindAnotherWritersAppendIsRefused) {
   TempDir dir;
   const std::vector<Event> events = ExportedLog(dir.File("source.db"));
-  const std::string path = dir.File("target.db");
-  auto importer = OpenStore(path);
-  const std::vector<std::string> triggers = Triggers(path);
+  const std::string other_path = dir.File("other.db");
   {
-    auto other = OpenStore(path);
+    auto other = OpenStore(other_path);
     // A stream the import does not touch, so that only the position can tell.
     AppendOne(*other, "initech", "initech/instance", MakeEvent("first", "x"));
   }
+  const std::string path = dir.File("target.db");
+  auto importer = OpenStore(path);
+  const std::vector<std::string> triggers = Triggers(path);
+  // Another writer that ignores custody's writer lock (plain SQLite) appends behind the
+  // importer's back.
+  ASSERT_EQ(RawDb(path).Exec("ATTACH '" + other_path +
+                             "' AS other; INSERT INTO streams SELECT * FROM other.streams; "
+                             "INSERT INTO events SELECT * FROM other.events"),
+            SQLITE_OK);
   const Status status = importer->Import(events);
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(status.code(), Status::Code::kConflict) << status.ToString();

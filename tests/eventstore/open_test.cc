@@ -183,6 +183,30 @@ TEST(EventStoreOpen, ReadOnlySeesAnotherWritersAppends) {
   EXPECT_EQ((*reader)->ReadStream("t/s")->size(), 2u);
 }
 
+TEST(EventStoreOpen, OneWriterAtATimeReadersAndTokensAlongside) {
+  TempDir dir;
+  const std::string path = dir.File("log.db");
+  auto first = OpenStore(path);
+  AppendOne(*first, "t", "t/s", MakeEvent("a", "x"));
+
+  Result<std::unique_ptr<EventStore>> second = EventStore::Open(path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kBusy);
+  EXPECT_NE(second.status().message().find("open for writing by another process"),
+            std::string::npos)
+      << second.status().ToString();
+  // Readers and the token store are not writers of the log.
+  Result<std::unique_ptr<EventStore>> reader = EventStore::OpenReadOnly(path);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->HeadPosition(), 1);
+  EXPECT_TRUE(TokenStore::Open(path).ok());
+
+  first.reset();  // the lock goes with the store
+  auto reopened = OpenStore(path);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(AppendOne(*reopened, "t", "t/s", MakeEvent("b", "x")), 2);
+}
+
 TEST(EventStoreOpen, DatabaseSizeCountsTheFileAndItsWal) {
   TempDir dir;
   auto store = OpenStore(dir.File("log.db"));
