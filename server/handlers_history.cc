@@ -1,9 +1,11 @@
 // History (page, export, live tail), integrity, health and metrics.
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 #include <string_view>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "projections/snapshot_check.h"
@@ -14,6 +16,7 @@
 namespace custody::server {
 namespace {
 
+namespace beast = boost::beast;
 namespace json = boost::json;
 
 // The filters of the request, narrowed to the token's tenant. A Response when refused.
@@ -31,20 +34,82 @@ std::variant<HistoryParams, Response> ScopedParams(const Call& call, bool with_l
   return params;
 }
 
-// The export format the Accept header asks for, if any: the first of the two listed.
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The weight of one media range: its q parameter (RFC 9110, 12.4.2), 1 when absent. A malformed
+// q counts as 1, as if the parameter were not there.
+double Weight(std::string_view parameters) {
+  while (!parameters.empty()) {
+    const std::size_t semicolon = parameters.find(';');
+    std::string_view parameter = Trim(parameters.substr(0, semicolon));
+    if (parameter.size() > 2 && (parameter[0] == 'q' || parameter[0] == 'Q') &&
+        parameter[1] == '=') {
+      parameter.remove_prefix(2);
+      double weight = 0;
+      const auto [end, error] =
+          std::from_chars(parameter.data(), parameter.data() + parameter.size(), weight);
+      if (error == std::errc() && end == parameter.data() + parameter.size() && weight >= 0 &&
+          weight <= 1) {
+        return weight;
+      }
+      return 1;
+    }
+    if (semicolon == std::string_view::npos) break;
+    parameters.remove_prefix(semicolon + 1);
+  }
+  return 1;
+}
+
+// The export format the Accept header prefers to the JSON page, if any. Each representation
+// takes the weight of the most specific range naming it (JSON also answers to application/*
+// and */*, the exports only to their own names). The heaviest wins; on equal weights the more
+// specific range, then the one listed first. q=0 refuses a format; when nothing acceptable is
+// named, the answer is the JSON page.
 std::optional<StreamPlan::Kind> ExportKind(std::string_view accept) {
-  while (!accept.empty()) {
+  struct Candidate {
+    std::optional<StreamPlan::Kind> kind;  // nullopt: the JSON page
+    double weight = 0;
+    int specificity = 0;  // 0: not named
+    std::size_t order = 0;
+  };
+  Candidate candidates[] = {{std::nullopt}, {StreamPlan::Kind::kNdjson}, {StreamPlan::Kind::kCsv}};
+  auto consider = [](Candidate& candidate, double weight, int specificity, std::size_t order) {
+    if (specificity > candidate.specificity) {
+      candidate.weight = weight;
+      candidate.specificity = specificity;
+      candidate.order = order;
+    }
+  };
+  for (std::size_t order = 0; !accept.empty(); ++order) {
     const std::size_t comma = accept.find(',');
-    std::string_view range = accept.substr(0, comma);
-    range = range.substr(0, range.find(';'));
-    while (!range.empty() && range.front() == ' ') range.remove_prefix(1);
-    while (!range.empty() && range.back() == ' ') range.remove_suffix(1);
-    if (range == "application/x-ndjson") return StreamPlan::Kind::kNdjson;
-    if (range == "text/csv") return StreamPlan::Kind::kCsv;
+    const std::string_view element = accept.substr(0, comma);
+    const std::size_t semicolon = element.find(';');
+    const std::string_view range = Trim(element.substr(0, semicolon));
+    const double weight =
+        semicolon == std::string_view::npos ? 1 : Weight(element.substr(semicolon + 1));
+    if (beast::iequals(range, "application/json")) consider(candidates[0], weight, 3, order);
+    if (beast::iequals(range, "application/*")) consider(candidates[0], weight, 2, order);
+    if (range == "*/*") consider(candidates[0], weight, 1, order);
+    if (beast::iequals(range, "application/x-ndjson")) consider(candidates[1], weight, 3, order);
+    if (beast::iequals(range, "text/csv")) consider(candidates[2], weight, 3, order);
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
   }
-  return std::nullopt;
+  const Candidate* best = nullptr;
+  for (const Candidate& candidate : candidates) {
+    if (candidate.specificity == 0 || candidate.weight <= 0) continue;
+    if (best == nullptr || candidate.weight > best->weight ||
+        (candidate.weight == best->weight &&
+         (candidate.specificity > best->specificity ||
+          (candidate.specificity == best->specificity && candidate.order < best->order)))) {
+      best = &candidate;
+    }
+  }
+  return best == nullptr ? std::nullopt : best->kind;
 }
 
 Response StreamResponse(std::string content_type, StreamPlan plan) {
@@ -63,6 +128,12 @@ Response HandleHistory(const Call& call) {
   const HistoryParams& params = std::get<HistoryParams>(scoped);
   App& app = call.context.app;
   if (const auto kind = ExportKind(call.request.accept)) {
+    if (call.params.count("limit") > 0) {
+      return BadParam(call.request, {"limit",
+                                     "'limit' pages the JSON history; an export streams "
+                                     "the whole filtered history (page it with 'after' "
+                                     "and 'until' instead)"});
+    }
     StreamPlan plan{*kind, params.filter};
     // The export is the history as of its request: it ends at today's head.
     plan.filter.until_position = app.store->HeadPosition();
@@ -80,17 +151,26 @@ Response HandleLive(const Call& call) {
   if (auto* refused = std::get_if<Response>(&scoped)) return std::move(*refused);
   StreamPlan plan{StreamPlan::Kind::kLive, std::get<HistoryParams>(scoped).filter};
   const bool has_after = call.params.count("after") > 0;
+  const std::int64_t head = call.context.app.store->HeadPosition();
   if (call.request.has_last_event_id) {
     const auto last = ParseNonNegative(call.request.last_event_id);
     if (!last) {
       return BadParam(call.request, {"Last-Event-ID", "'Last-Event-ID' must be a position"});
+    }
+    // The stream only ever sends committed positions, so one this log has not reached was seen
+    // in another log: resuming there would wait, silently, for events that are not the ones
+    // the client missed.
+    if (*last > head) {
+      return BadParam(call.request, {"Last-Event-ID", "'Last-Event-ID' " + std::to_string(*last) +
+                                                          " is past the head of the log (" +
+                                                          std::to_string(head) + ")"});
     }
     // A reconnecting client resumes after what it saw, whatever its URL says.
     plan.filter.after_position = std::max(plan.filter.after_position, *last);
   } else if (!has_after) {
     // No cursor: only what is committed from now on. Fixed here, before the stream
     // subscribes, so nothing committed after this answer can be missed.
-    plan.filter.after_position = call.context.app.store->HeadPosition();
+    plan.filter.after_position = head;
   }
   Response response = StreamResponse("text/event-stream", std::move(plan));
   response.headers.emplace_back("Cache-Control", "no-cache");

@@ -33,6 +33,8 @@ LiveStream::~LiveStream() {
 }
 
 void LiveStream::Start() {
+  started_ = true;
+  if (closing_) return Finish(true);  // the server began to stop during the header's write
   std::weak_ptr<LiveStream> weak = shared_from_this();
   net::any_io_executor executor = session_->executor();
   subscription_ = session_->state().hub.Add([weak, executor](const EventBatch& batch) {
@@ -47,7 +49,7 @@ void LiveStream::Start() {
 void LiveStream::Close() {
   closing_ = true;
   keep_alive_.cancel();
-  if (!writing_ && !fetching_) Finish(true);
+  if (started_ && !writing_ && !fetching_) Finish(true);
 }
 
 void LiveStream::OnLive(const EventBatch& batch) {

@@ -42,6 +42,9 @@ class LiveStream : public SessionStream, public std::enable_shared_from_this<Liv
   Mode mode_ = Mode::kCatchingUp;
   std::deque<Event> pending_;  // from the hub, not sent yet
   bool overflowed_ = false;    // pending_ was dropped since the page being fetched started
+  // Start() comes once the session has written the response header: until then the session's
+  // write is in flight, and closing must not write the last chunk beside it.
+  bool started_ = false;
   bool writing_ = false;
   bool fetching_ = false;
   bool closing_ = false;

@@ -122,6 +122,40 @@ TEST_F(History, CsvExportHasAHeaderRowAndOneRowPerEvent) {
   EXPECT_EQ(connection.Request("GET", "/healthz").status, 200);
 }
 
+TEST_F(History, AcceptWeighsThePageAndTheTwoExports) {
+  SeedAcme();
+  const std::string json = Get("/v1/events", operator_).Header("Content-Type");
+  ASSERT_NE(json.find("application/json"), std::string::npos) << json;
+  const std::string csv = "text/csv; charset=utf-8", ndjson = "application/x-ndjson";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"text/csv;q=0", json},  // refused, and nothing else named: the page
+      {"application/json, text/csv;q=0.1", json},
+      {"application/x-ndjson;q=0.1, application/json;q=0.9", json},
+      {"text/csv;q=0.5, application/x-ndjson;q=0.8", ndjson},
+      {"application/x-ndjson, */*", ndjson},  // named beats a wildcard at equal weight
+      {"*/*;q=0.5, text/csv", csv},
+      {"text/csv, application/x-ndjson", csv},  // equal: the first listed
+      {"application/json, text/csv", json},
+      {"TEXT/CSV ; Q=1", csv},
+      {"text/csv;q=abc", csv},  // a malformed weight counts as 1
+      {"image/png", json},
+  };
+  for (const auto& [accept, expected] : cases) {
+    const HttpResponse answer = Get("/v1/events", operator_, {{"Accept", accept}});
+    EXPECT_EQ(answer.status, 200) << accept;
+    EXPECT_EQ(answer.Header("Content-Type"), expected) << accept;
+  }
+}
+
+TEST_F(History, AnExportRefusesALimit) {
+  SeedAcme();
+  const HttpResponse answer =
+      Get("/v1/events?limit=2", operator_, {{"Accept", "application/x-ndjson"}});
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_EQ(answer.Header("Content-Type"), "application/problem+json");
+  EXPECT_NE(answer.body.find("'limit' pages the JSON history"), std::string::npos) << answer.body;
+}
+
 TEST_F(History, LiveTailReceivesNewEventsAndResumesWithoutGapsOrDuplicates) {
   SeedAcme();
   SseClient live(port_, "/v1/events/live?tenant=acme", reviewer_);
@@ -179,6 +213,18 @@ TEST_F(History, LiveTailCatchesUpWhileCommandsRaceIt) {
 TEST_F(History, LiveTailRefusesABadLastEventId) {
   SseClient live(port_, "/v1/events/live", reviewer_, "abc");
   EXPECT_EQ(live.status(), 400);
+}
+
+TEST_F(History, LiveTailRefusesALastEventIdPastTheHead) {
+  SeedAcme();
+  const std::int64_t head = Head();
+  SseClient beyond(port_, "/v1/events/live", reviewer_, std::to_string(head + 1));
+  EXPECT_EQ(beyond.status(), 400);
+  EXPECT_NE(beyond.header().body.find("past the head of the log (" + std::to_string(head) + ")"),
+            std::string::npos)
+      << beyond.header().body;
+  SseClient at_head(port_, "/v1/events/live", reviewer_, std::to_string(head));
+  EXPECT_EQ(at_head.status(), 200);
 }
 
 }  // namespace
