@@ -89,12 +89,17 @@ auto WithReader(ReadPool& pool, F&& read) -> decltype(read(std::declval<Database
 // its appends would fail, and the first one would serve state that misses them. The lock is on
 // a file of its own beside the database, never on the database itself: closing any descriptor
 // of the database would drop the POSIX locks SQLite holds on it. The kernel releases it when
-// the process ends, however it ends.
+// the process ends, however it ends. The lock file is opened for reading only (flock needs no
+// more), so that one created by another user does not lock this one out.
 class WriterLock {
  public:
   static Result<WriterLock> Acquire(const std::string& database_path) {
-    const std::string path = database_path + "-lock";
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // Beside the file itself, whatever symbolic links or ".." lead to it, as SQLite finds its
+    // -wal. (Hard links defeat SQLite's own locking as well; do not make them.)
+    std::error_code error;
+    const std::filesystem::path real = std::filesystem::weakly_canonical(database_path, error);
+    const std::string path = (error ? database_path : real.string()) + "-lock";
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
       return Status::IOError("cannot open the lock file " + path + ": " + std::strerror(errno));
     }
@@ -158,6 +163,13 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path, Op
   Result<std::unique_ptr<Database>> db = OpenCustodyDatabase(
       path, OpenOptions{Database::Mode::kReadWrite, options.synchronous_full, options.vfs_name});
   if (!db.ok()) return db.status();
+  // SQLite quietly opens a file it cannot write read-only; every append would then fail. Say
+  // so now rather than serve errors with a retry hint.
+  if ((*db)->ReadOnly()) {
+    return Status::IOError(path +
+                           " cannot be written (its permissions or owner, or a read-only file "
+                           "system): the log's writer needs to write it");
+  }
   auto impl = std::make_unique<Impl>(path, std::move(options));
   impl->writer_lock.emplace(std::move(lock).value());
   Result<std::unique_ptr<Writer>> writer =

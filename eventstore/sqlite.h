@@ -90,7 +90,8 @@ class Database {
   enum class Mode { kReadWrite, kReadOnly };
 
   // Opens (kReadWrite also creates) the file. Nothing is read or written yet, so a foreign file
-  // is only detected by the first statement. Sets the busy timeout. `vfs_name` names a
+  // is only detected by the first statement. Sets the busy timeout. kReadOnly reads a file in
+  // a folder it cannot write, with no -wal or -shm beside it, as immutable. `vfs_name` names a
   // registered SQLite VFS (empty: the default); an unknown one is kIOError.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, Mode mode,
                                                 const std::string& vfs_name = {});
@@ -112,6 +113,9 @@ class Database {
   std::int64_t LastInsertRowId() const;
   int Changes() const;
   bool InTransaction() const;
+  // Whether SQLite opened the file read-only: asked to, or it fell back because the file
+  // cannot be written (its permissions, or a read-only file system).
+  bool ReadOnly() const;
   const std::string& path() const { return path_; }
   Mode mode() const { return mode_; }
   sqlite3* handle() const { return db_; }

@@ -1,4 +1,5 @@
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -31,6 +32,12 @@ std::string RandomBytes(std::size_t size) {
 
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// For a child process: root ignores file permissions, so it becomes nobody first.
+void BecomeUnprivileged() {
+  constexpr uid_t kNobody = 65534;
+  if (geteuid() == 0 && (setgid(kNobody) != 0 || setuid(kNobody) != 0)) std::_Exit(90);
 }
 
 TEST(EventStoreOpen, NewFileGetsTheSchemaAndIdentity) {
@@ -201,10 +208,68 @@ TEST(EventStoreOpen, OneWriterAtATimeReadersAndTokensAlongside) {
   EXPECT_EQ((*reader)->HeadPosition(), 1);
   EXPECT_TRUE(TokenStore::Open(path).ok());
 
+  // The same file through a symbolic link, or a path with "..", is the same log.
+  const std::string link = dir.File("link.db");
+  std::filesystem::create_symlink(path, link);
+  std::filesystem::create_directories(dir.File("sub"));
+  for (const std::string& other : {link, dir.File("sub/../log.db")}) {
+    EXPECT_EQ(EventStore::Open(other).status().code(), Status::Code::kBusy) << other;
+  }
+
   first.reset();  // the lock goes with the store
   auto reopened = OpenStore(path);
   ASSERT_NE(reopened, nullptr);
   EXPECT_EQ(AppendOne(*reopened, "t", "t/s", MakeEvent("b", "x")), 2);
+}
+
+TEST(EventStoreOpen, AFileTheWriterCannotWriteIsRefusedAtOnce) {
+  TempDir dir;
+  const std::string path = dir.File("log.db");
+  AppendOne(*OpenStore(path), "t", "t/s", MakeEvent("a", "x"));
+  // The folder stays writable (SQLite's -wal and -shm, the lock): only the file is not.
+  ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
+  ASSERT_EQ(chmod(path.c_str(), 0444), 0);
+  EXPECT_EXIT(
+      {
+        BecomeUnprivileged();
+        Result<std::unique_ptr<EventStore>> store = EventStore::Open(path);
+        if (store.ok()) std::_Exit(1);
+        std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+        std::_Exit(store.status().code() == Status::Code::kIOError ? 0 : 2);
+      },
+      ::testing::ExitedWithCode(0), "log.db cannot be written");
+}
+
+TEST(EventStoreOpen, ReadersReadACopyOnReadOnlyMedia) {
+  TempDir dir;
+  const std::string path = dir.File("log.db");
+  {
+    auto store = OpenStore(path);
+    AppendOne(*store, "t", "t/s", MakeEvent("a", "x"));
+    AppendOne(*store, "t", "t/s", MakeEvent("b", "x"));
+  }
+  // A clean close leaves the whole log in the file: an archived copy.
+  ASSERT_FALSE(std::filesystem::exists(path + "-wal"));
+  ASSERT_FALSE(std::filesystem::exists(path + "-shm"));
+  ASSERT_EQ(chmod(path.c_str(), 0444), 0);
+  ASSERT_EQ(chmod(dir.path().c_str(), 0555), 0);
+  EXPECT_EXIT(
+      {
+        BecomeUnprivileged();
+        Result<std::unique_ptr<EventStore>> store = EventStore::OpenReadOnly(path);
+        if (!store.ok()) {
+          std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+          std::_Exit(1);
+        }
+        Result<VerifyReport> report = (*store)->Verify();
+        Result<Page> page = (*store)->Query(Filter{}, 10);
+        const bool read = report.ok() && report->ok && report->events == 2 && page.ok() &&
+                          page->events.size() == 2 && page->events[1].type == "b";
+        std::_Exit(read ? 0 : 3);
+      },
+      ::testing::ExitedWithCode(0), "");
+  EXPECT_FALSE(std::filesystem::exists(path + "-shm"));
+  ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
 }
 
 TEST(EventStoreOpen, DatabaseSizeCountsTheFileAndItsWal) {
