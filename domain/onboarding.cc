@@ -1,17 +1,9 @@
 #include "domain/onboarding.h"
 
-#include <algorithm>
-#include <cctype>
+#include "domain/utf8.h"
 
 namespace custody {
 namespace {
-
-bool EqualIgnoringCase(const std::string& a, const std::string& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
 
 Refusal Refuse(const std::string& rule, std::string message, const std::string& actor,
                std::optional<Step> expected) {

@@ -1,6 +1,10 @@
 #include "domain/utf8.h"
 
+#include <locale.h>
+#include <wctype.h>
+
 #include <cstdint>
+#include <utility>
 
 namespace custody {
 
@@ -62,6 +66,44 @@ std::string ToValidUtf8(std::string_view text) {
     }
   }
   return out;
+}
+
+namespace {
+
+// The code point at the start of `text` and its length in bytes; a byte outside a well-formed
+// sequence is returned as itself, above U+10FFFF so that it never equals a decoded character.
+std::pair<std::uint32_t, std::size_t> NextCodePoint(std::string_view text) {
+  const auto lead = static_cast<unsigned char>(text[0]);
+  if (lead < 0x80) return {lead, 1};
+  const std::size_t length = Utf8SequenceLength(text);
+  if (length == 0) return {0x110000u + lead, 1};
+  std::uint32_t code = lead & (0x7f >> length);
+  for (std::size_t i = 1; i < length; ++i) {
+    code = code << 6 | (static_cast<unsigned char>(text[i]) & 0x3f);
+  }
+  return {code, length};
+}
+
+std::uint32_t ToLower(std::uint32_t code) {
+  if (code < 0x80) return code >= 'A' && code <= 'Z' ? code + ('a' - 'A') : code;
+  if (code > 0x10ffff) return code;
+  // Built into the C library since glibc 2.35: no locale files are read.
+  static const locale_t unicode = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
+  if (unicode == nullptr) return code;
+  return static_cast<std::uint32_t>(towlower_l(static_cast<wint_t>(code), unicode));
+}
+
+}  // namespace
+
+bool EqualIgnoringCase(std::string_view a, std::string_view b) {
+  while (!a.empty() && !b.empty()) {
+    const auto [x, x_length] = NextCodePoint(a);
+    const auto [y, y_length] = NextCodePoint(b);
+    if (x != y && ToLower(x) != ToLower(y)) return false;
+    a.remove_prefix(x_length);
+    b.remove_prefix(y_length);
+  }
+  return a.empty() && b.empty();
 }
 
 }  // namespace custody

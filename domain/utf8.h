@@ -17,4 +17,10 @@ bool IsValidUtf8(std::string_view text);
 // `text` with each byte that does not belong to a well-formed sequence replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view text);
 
+// Whether `a` and `b` are the same text but for letter case, through Unicode's simple
+// lower-case mapping (Ë = ë, Ω = ω, Д = д; not ß = SS, which changes the length). Bytes outside
+// well-formed sequences compare as themselves. Where the C library has no Unicode tables
+// (no built-in C.UTF-8 locale), only ASCII letters fold.
+bool EqualIgnoringCase(std::string_view a, std::string_view b);
+
 }  // namespace custody

@@ -161,6 +161,22 @@ TEST_F(Onboarding, AllowComparesTheEmailsIgnoringCase) {
   EXPECT_EQ(done.salesforce_email, "carol@acme.test");
 }
 
+TEST_F(Onboarding, AllowIgnoresTheCaseOfLettersBeyondAscii) {
+  Advance("carol", Step::kSalesforceLogin);
+  commands::OnboardingStep command = Valid(Step::kSalesforceAllow);
+  command.sales_email = "ZO\xc3\x8b.\xce\xa9@ACME.test";       // ZOË.Ω
+  command.salesforce_email = "zo\xc3\xab.\xcf\x89@acme.test";  // zoë.ω
+  ASSERT_TRUE(Accepted(h.Onboard("carol", command)));
+}
+
+TEST_F(Onboarding, AllowStillRefusesLettersThatDifferBeyondCase) {
+  Advance("carol", Step::kSalesforceLogin);
+  commands::OnboardingStep command = Valid(Step::kSalesforceAllow);
+  command.sales_email = "zo\xc3\xab@acme.test";       // zoë
+  command.salesforce_email = "zo\xc3\xaa@acme.test";  // zoê
+  EXPECT_TRUE(Refused(h.Onboard("carol", command), "email_mismatch"));
+}
+
 TEST_F(Onboarding, GmailSkipsOutlookSignIn) {
   Advance("carol", Step::kContinue, "gmail");
   EXPECT_EQ(h.onboarding("carol").client, "gmail");

@@ -240,6 +240,22 @@ TEST(EventFormat, Utf8ValidationRefusesMalformedSequences) {
   EXPECT_FALSE(IsValidUtf8("\xff"));
 }
 
+TEST(Utf8, EqualIgnoringCaseFoldsUnicodeLettersOneForOne) {
+  EXPECT_TRUE(EqualIgnoringCase("Carol@ACME.test", "carol@acme.test"));
+  EXPECT_TRUE(EqualIgnoringCase("\xc3\x89LODIE", "\xc3\xa9lodie"));        // ÉLODIE, élodie
+  EXPECT_TRUE(EqualIgnoringCase("\xd0\x94\xd0\x90", "\xd0\xb4\xd0\xb0"));  // ДА, да
+  EXPECT_FALSE(EqualIgnoringCase("\xc3\xa9", "e"));                        // é is not e
+  EXPECT_FALSE(EqualIgnoringCase("ab", "abc"));
+  EXPECT_FALSE(
+      EqualIgnoringCase("stra\xc3\x9f"
+                        "e",
+                        "STRASSE"));  // ß folds to ss only fully
+  // A stray byte equals only itself.
+  EXPECT_TRUE(EqualIgnoringCase("a\xff", "A\xff"));
+  EXPECT_FALSE(EqualIgnoringCase("\xff", "\xfe"));
+  EXPECT_FALSE(EqualIgnoringCase("\xc3", "\xc3\xa9"));
+}
+
 TEST(EventFormat, ToValidUtf8ReplacesEachStrayByte) {
   const std::string replacement = "\xef\xbf\xbd";  // U+FFFD
   EXPECT_EQ(ToValidUtf8("caf\xc3\xa9"), "caf\xc3\xa9");
