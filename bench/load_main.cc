@@ -125,6 +125,9 @@ std::string StepBody(const std::string& member, Step step, std::int64_t n) {
     case Step::kEnterEmail:
       body += ",\"email\":\"" + email + "\"";
       break;
+    case Step::kSignature:
+      body += ",\"skipped\":false";
+      break;
     case Step::kTour:
       body += ",\"choice\":\"viewed\"";
       break;

@@ -197,7 +197,8 @@ commands::OnboardingStep ReadStep(Fields& fields) {
       command.email = fields.Email("email");
       break;
     case Step::kSignature:
-      command.skipped = fields.Bool("skipped", false).value_or(false);
+      // Required: the recorded step says whether a signature was entered or skipped.
+      command.skipped = fields.Bool("skipped", true).value_or(false);
       break;
     case Step::kTour:
       command.choice = fields.OneOf("choice", {"viewed", "not_now"});

@@ -114,7 +114,11 @@ Decision Decide(const InstanceState& state, const std::string& actor,
     return Refuse("already_connected", "'" + actor + "' is already connected to Marketo", actor);
   }
   if (state.has_access(actor)) {
-    const std::string by = state.owner() ? "'" + state.owner()->admin + "'" : "a connected admin";
+    // DOMAIN.md lets any connected admin revoke; the procedure names the owner.
+    const std::string by =
+        state.owner()
+            ? "'" + state.owner()->admin + "', who owns the connection, or another connected admin,"
+            : "a connected admin";
     return Refuse("access_must_be_revoked_first",
                   "'" + actor +
                       "' holds granted Marketo integration access and cannot click Connect: " + by +
@@ -132,8 +136,8 @@ Decision Decide(const InstanceState& state, const std::string& actor,
   if (!state.is_connected(actor)) {
     return Refuse("not_connected",
                   "'" + actor +
-                      "' never established a Marketo connection: only an admin who clicked "
-                      "Connect sees Disconnect",
+                      "' has no Marketo connection open: only an admin who clicked Connect, "
+                      "and has not disconnected since, sees Disconnect",
                   actor);
   }
   return Disconnection(state, actor);

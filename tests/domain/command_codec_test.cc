@@ -165,7 +165,7 @@ TEST(CommandCodec, DecodesEachOnboardingStepWithItsFields) {
   EXPECT_EQ(step("choose_email_client", R"("client":"outlook")").client, "outlook");
   EXPECT_EQ(step("enter_email", R"("email":"c@a.test")").email, "c@a.test");
   EXPECT_EQ(step("signature", R"("skipped":true)").skipped, true);
-  EXPECT_EQ(step("signature").skipped, false);  // skipped is optional
+  EXPECT_EQ(step("signature", R"("skipped":false)").skipped, false);
   EXPECT_EQ(step("tour", R"("choice":"not_now")").choice, "not_now");
   EXPECT_EQ(step("launch", R"("target":"salesforce_classic")").target, "salesforce_classic");
   EXPECT_EQ(step("msi_panel_opened", R"("record":"account")").record, "account");
@@ -194,6 +194,7 @@ TEST(CommandCodec, RefusesBadStepFields) {
            Case{StepBody("enter_email"), "email"},
            Case{StepBody("enter_email", R"("email":"c @a.test")"), "email"},
            Case{StepBody("signature", R"("skipped":"no")"), "skipped"},
+           Case{StepBody("signature"), "skipped"},
            Case{StepBody("tour"), "choice"},
            Case{StepBody("tour", R"("choice":"later")"), "choice"},
            Case{StepBody("launch"), "target"},

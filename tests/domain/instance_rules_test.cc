@@ -150,7 +150,10 @@ TEST(Handover, ConnectRefusedWhileAccessGranted) {
   ASSERT_TRUE(Accepted(h.Grant("alice", "bob")));
   const InstanceState before = h.instance();
   EXPECT_TRUE(Refused(h.Connect("bob"), "access_must_be_revoked_first",
-                      {"'bob'", "holds granted", "'alice'", "must first revoke", "User Access"}));
+                      {"'bob'", "holds granted",
+                       "'alice', who owns the connection, or another "
+                       "connected admin",
+                       "must first revoke", "User Access"}));
   ASSERT_EQ(h.last_types(), Strings{"command.rejected"});
   EXPECT_EQ(ConnectedAdmins(h.instance()), Strings{"alice"});
   EXPECT_EQ(h.instance().access, before.access);
@@ -166,14 +169,27 @@ TEST_F(InstanceRules, DisconnectRefusedForAnAdminWhoNeverConnected) {
   ASSERT_TRUE(Accepted(h.Connect("alice")));
   const InstanceState before = h.instance();
   EXPECT_TRUE(Refused(h.Disconnect("bob"), "not_connected",
-                      {"never established", "only an admin who clicked Connect sees Disconnect"}));
+                      {"has no Marketo connection open", "only an admin who clicked Connect"}));
+  ExpectOnlyRejectionRecorded(before);
+}
+
+TEST_F(InstanceRules, DisconnectRefusedForAnAdminWhoDisconnectedAlready) {
+  ASSERT_TRUE(Accepted(h.Connect("alice")));
+  ASSERT_TRUE(Accepted(h.Connect("bob")));
+  ASSERT_TRUE(Accepted(h.Disconnect("alice")));
+  const InstanceState before = h.instance();
+  // The refusal is a fact in the log: it must not say alice never connected.
+  const auto again = h.Disconnect("alice");
+  EXPECT_TRUE(Refused(again, "not_connected",
+                      {"has no Marketo connection open", "has not disconnected since"}));
+  EXPECT_EQ(domaintest::RefusalOf(again).message.find("never"), std::string::npos);
   ExpectOnlyRejectionRecorded(before);
 }
 
 TEST_F(InstanceRules, DisconnectRefusedForAUser) {
   ASSERT_TRUE(Accepted(h.Connect("alice")));
   ASSERT_TRUE(Accepted(h.Grant("alice", "carol")));
-  EXPECT_TRUE(Refused(h.Disconnect("carol"), "not_connected", {"never established"}));
+  EXPECT_TRUE(Refused(h.Disconnect("carol"), "not_connected", {"has no Marketo connection open"}));
   EXPECT_TRUE(h.instance().has_access("carol"));
 }
 
