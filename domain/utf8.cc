@@ -87,7 +87,7 @@ std::pair<std::uint32_t, std::size_t> NextCodePoint(std::string_view text) {
 std::uint32_t ToLower(std::uint32_t code) {
   if (code < 0x80) return code >= 'A' && code <= 'Z' ? code + ('a' - 'A') : code;
   if (code > 0x10ffff) return code;
-  // Built into the C library since glibc 2.35: no locale files are read.
+  // glibc's C.UTF-8 locale, which Debian always installs (libc-bin is essential). Loaded once.
   static const locale_t unicode = newlocale(LC_CTYPE_MASK, "C.UTF-8", nullptr);
   if (unicode == nullptr) return code;
   return static_cast<std::uint32_t>(towlower_l(static_cast<wint_t>(code), unicode));

@@ -19,8 +19,8 @@ std::string ToValidUtf8(std::string_view text);
 
 // Whether `a` and `b` are the same text but for letter case, through Unicode's simple
 // lower-case mapping (Ë = ë, Ω = ω, Д = д; not ß = SS, which changes the length). Bytes outside
-// well-formed sequences compare as themselves. Where the C library has no Unicode tables
-// (no built-in C.UTF-8 locale), only ASCII letters fold.
+// well-formed sequences compare as themselves. The tables are those of the C library's C.UTF-8
+// locale; on a system without it, only ASCII letters fold.
 bool EqualIgnoringCase(std::string_view a, std::string_view b);
 
 }  // namespace custody

@@ -1,12 +1,6 @@
 #include "eventstore/sqlite.h"
 
 #include <sqlite3.h>
-#include <unistd.h>
-
-#include <cctype>
-#include <cerrno>
-#include <cstdio>
-#include <filesystem>
 
 #include <utility>
 
@@ -48,6 +42,13 @@ Status SqliteStatus(int rc, sqlite3* db, std::string_view what) {
     case SQLITE_TOOBIG:
     case SQLITE_RANGE:
       return Status::InvalidArgument(std::move(message));
+    case SQLITE_READONLY:
+      // Permissions, most often: SQLite's words do not say that even a reader of a WAL
+      // database must be able to create the -shm file beside it.
+      message +=
+          " (this user cannot write the file, or its folder and the -wal and -shm files beside "
+          "it: a writer needs them all, a reader needs the folder or an existing -shm)";
+      return Status::IOError(std::move(message));
     default:
       return Status::IOError(std::move(message));
   }
@@ -174,39 +175,6 @@ std::string_view Statement::ColumnBlob(int column) const {
 
 // --- Database ---
 
-namespace {
-
-// A database whose folder this process cannot write, with neither a -wal nor a -shm file
-// beside it: an archived copy on read-only media, typically.
-bool OnReadOnlyMedia(const std::string& path) {
-  std::error_code error;
-  if (std::filesystem::exists(path + "-wal", error) ||
-      std::filesystem::exists(path + "-shm", error)) {
-    return false;
-  }
-  std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  if (folder.empty()) folder = ".";
-  return ::access(folder.c_str(), W_OK) != 0 && errno != ENOENT;
-}
-
-// file: URI of `path` with immutable=1 (RFC 3986 escapes for what a URI path cannot hold).
-std::string ImmutableUri(const std::string& path) {
-  std::string uri = "file:";
-  for (const char c : path) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) || c == '/' || c == '.' || c == '_' || c == '-' || c == '~') {
-      uri.push_back(c);
-    } else {
-      char escaped[4];
-      std::snprintf(escaped, sizeof escaped, "%%%02X", byte);
-      uri += escaped;
-    }
-  }
-  return uri + "?immutable=1";
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, Mode mode,
                                                  const std::string& vfs_name) {
   DisableMemoryStatistics();
@@ -214,17 +182,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, Mode m
   int flags = SQLITE_OPEN_NOMUTEX;
   flags |=
       mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-  std::string name = path;
-  if (mode == Mode::kReadOnly && OnReadOnlyMedia(path)) {
-    // A reader of a WAL database needs its -shm file, and cannot create it here. With no -wal
-    // beside it, the file holds the whole log and nothing can be writing it (a writer would
-    // need the -wal): SQLite may read it as immutable, with no -shm and no locks.
-    name = ImmutableUri(path);
-    flags |= SQLITE_OPEN_URI;
-  }
   sqlite3* db = nullptr;
   const int rc =
-      sqlite3_open_v2(name.c_str(), &db, flags, vfs_name.empty() ? nullptr : vfs_name.c_str());
+      sqlite3_open_v2(path.c_str(), &db, flags, vfs_name.empty() ? nullptr : vfs_name.c_str());
   if (rc != SQLITE_OK) {
     Status status = SqliteStatus(rc, db, "open " + path);
     sqlite3_close_v2(db);

@@ -90,8 +90,7 @@ class Database {
   enum class Mode { kReadWrite, kReadOnly };
 
   // Opens (kReadWrite also creates) the file. Nothing is read or written yet, so a foreign file
-  // is only detected by the first statement. Sets the busy timeout. kReadOnly reads a file in
-  // a folder it cannot write, with no -wal or -shm beside it, as immutable. `vfs_name` names a
+  // is only detected by the first statement. Sets the busy timeout. `vfs_name` names a
   // registered SQLite VFS (empty: the default); an unknown one is kIOError.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, Mode mode,
                                                 const std::string& vfs_name = {});

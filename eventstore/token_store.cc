@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "domain/command_codec.h"
@@ -56,11 +57,14 @@ Status CheckName(const std::string& name) {
                                    " bytes");
   }
   if (!IsValidUtf8(name)) return Status::InvalidArgument("a token name must be UTF-8 text");
-  for (const char c : name) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return Status::InvalidArgument(
-          "a token name is one line of text, without control characters");
-    }
+  // Control characters, and Unicode's line separators (U+0085, U+2028, U+2029).
+  const bool breaks_lines = name.find("\xc2\x85") != std::string::npos ||
+                            name.find("\xe2\x80\xa8") != std::string::npos ||
+                            name.find("\xe2\x80\xa9") != std::string::npos;
+  if (breaks_lines || std::any_of(name.begin(), name.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+      })) {
+    return Status::InvalidArgument("a token name is one line of text, without control characters");
   }
   return Status::Ok();
 }

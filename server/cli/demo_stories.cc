@@ -130,9 +130,9 @@ const std::vector<Line>& Stories() {
 
 constexpr char kDemoActor[] = "demo";
 
-}  // namespace
-
 std::string DemoCommandId(int number) { return "demo-" + std::to_string(number); }
+
+}  // namespace
 
 Result<DemoResult> LoadDemo(server::App& app) {
   if (app.store->HeadPosition() > 0) {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <vector>
 
 #include "domain/command_codec.h"
 #include "domain/events.h"
@@ -113,12 +114,17 @@ std::string ReadExport(std::istream& in,
   return in.bad() ? "cannot read the file" : "";
 }
 
-// First pass: the file must be a whole, unaltered chain from position 1.
-std::string CheckChain(std::istream& in, std::size_t* count) {
+// Events per transaction of the import.
+constexpr std::size_t kBatch = 20000;
+
+// First pass: the file must be a whole, unaltered chain from position 1. `batch_ends` gets the
+// hash of each batch's last event: as each hash covers the one before it, the second pass
+// imports a batch only if it ends on the same hash, so it never loads what was not checked.
+std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::string>* batch_ends) {
   std::int64_t position = 0;
   std::string previous = eventstore::kGenesisHash;
   std::map<std::string, std::int64_t> versions;
-  return ReadExport(in, [&](const Event& event, std::size_t) -> std::string {
+  const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) -> std::string {
     if (event.position != position + 1) {
       return "position " + std::to_string(event.position) + " where " +
              std::to_string(position + 1) + " was expected";
@@ -137,9 +143,11 @@ std::string CheckChain(std::istream& in, std::size_t* count) {
     position = event.position;
     versions[event.stream] = event.version;
     previous = event.hash;
-    ++*count;
+    if (++*count % kBatch == 0) batch_ends->push_back(previous);
     return "";
   });
+  if (problem.empty() && *count % kBatch != 0) batch_ends->push_back(previous);
+  return problem;
 }
 
 }  // namespace
@@ -157,20 +165,21 @@ int RunImport(const Args& args) {
       code >= 0) {
     return code;
   }
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Fail(kUsage, "cannot open '" + file + "'");
   // The file is read twice, to check it whole and then to load it: a pipe would be empty the
-  // second time.
+  // second time (and opening a FIFO nobody writes would wait forever).
   std::error_code error;
   if (!std::filesystem::is_regular_file(file, error)) {
     return Fail(kUsage, "'" + file +
                             "' is not a regular file: import reads its file twice (to check it "
                             "whole, then to load it), so save the export to a file first");
   }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(kUsage, "cannot open '" + file + "'");
 
   // Check the whole file before writing anything, so a doctored line imports nothing.
   std::size_t count = 0;
-  if (std::string problem = CheckChain(in, &count); !problem.empty()) {
+  std::vector<std::string> batch_ends;
+  if (std::string problem = CheckChain(in, &count, &batch_ends); !problem.empty()) {
     return Fail(kCheckFailed, "import refused, nothing imported: " + problem);
   }
 
@@ -182,25 +191,32 @@ int RunImport(const Args& args) {
   }
   in.clear();
   in.seekg(0);
-  constexpr std::size_t kBatch = 20000;
   std::vector<Event> batch;
+  std::size_t batches = 0;
+  bool changed = false;
   Status imported;
+  auto load = [&] {
+    changed = batches >= batch_ends.size() || batch.back().hash != batch_ends[batches];
+    if (!changed) imported = (*store)->Import(batch);
+    ++batches;
+    batch.clear();
+  };
   const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) {
     batch.push_back(event);
-    if (batch.size() == kBatch) {
-      imported = (*store)->Import(batch);
-      batch.clear();
-    }
+    if (batch.size() == kBatch) load();
+    if (changed) return std::string("changed since it was checked");
     return imported.ok() ? std::string() : imported.ToString();
   });
-  if (problem.empty() && !batch.empty()) imported = (*store)->Import(batch);
+  if (problem.empty() && !batch.empty()) load();
+  changed = changed || (*store)->HeadPosition() != static_cast<std::int64_t>(count);
+  if (changed) {
+    return Fail(kStorage, "'" + file + "' changed while it was imported: the database holds its " +
+                              std::to_string((*store)->HeadPosition()) +
+                              " first events as checked, and nothing after; import again into an "
+                              "empty database");
+  }
   if (!problem.empty()) return Fail(kStorage, "import stopped: " + problem);
   if (!imported.ok()) return StorageFailure(imported);
-  if ((*store)->HeadPosition() != static_cast<std::int64_t>(count)) {
-    return Fail(kStorage, "'" + file + "' changed while it was imported: " + std::to_string(count) +
-                              " events were checked, " + std::to_string((*store)->HeadPosition()) +
-                              " loaded");
-  }
   std::cout << "imported " << count << " events; head position " << (*store)->HeadPosition()
             << "\n";
   return kDone;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <filesystem>
 
@@ -144,7 +145,8 @@ TEST_F(Cli, DemoGoesOnlyIntoAnEmptyDatabaseOrOneThatHoldsTheDemo) {
   const std::string before = Custody("export --db " + db()).out;
   ASSERT_EQ(CountLines(before), 1);
   for (const char* command : {"demo", "serve --listen 127.0.0.1:0 --demo"}) {
-    const Outcome refused = Custody(std::string(command) + " --db " + db());
+    // A regression would leave the server running: the timeout makes it a failure, not a hang.
+    const Outcome refused = Custody(std::string(command) + " --db " + db(), "timeout 10");
     EXPECT_EQ(refused.code, 2) << command;
     EXPECT_NE(refused.err.find("history that is not the demo's"), std::string::npos) << refused.err;
     EXPECT_EQ(refused.out.find("cst_"), std::string::npos) << command;  // no tokens either
@@ -164,7 +166,7 @@ TEST_F(Cli, OneWritingProcessPerDatabase) {
   ASSERT_TRUE(held_empty.ok()) << held_empty.status().ToString();
   for (const std::string& command : {"demo --db " + db(), "serve --listen 127.0.0.1:0 --db " + db(),
                                      "import --db " + empty + " " + exported}) {
-    const Outcome refused = Custody(command);
+    const Outcome refused = Custody(command, "timeout 10");
     EXPECT_EQ(refused.code, 3) << command;
     EXPECT_NE(refused.err.find("is open for writing by another process"), std::string::npos)
         << command << ": " << refused.err;
@@ -287,6 +289,10 @@ TEST_F(Cli, ImportRefusesAPipeItCouldNotReadTwice) {
                                 "" + std::string(CUSTODY_BINARY) + " export --db " + db() + " |");
   EXPECT_EQ(piped.code, 2);
   EXPECT_NE(piped.err.find("is not a regular file"), std::string::npos) << piped.err;
+  // A FIFO nobody writes is refused too, rather than waited on.
+  const std::string fifo = dir_.File("fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_EQ(Custody("import --db " + copy + " " + fifo, "timeout 10").code, 2);
   // From a file, the same export loads whole.
   const std::string exported = dir_.File("demo.ndjson");
   std::ofstream(exported) << Custody("export --db " + db()).out;
@@ -398,6 +404,10 @@ TEST_F(Cli, TokenCommandsDropNothingTheyAreGiven) {
       Custody("token add --role operator --name \"$(printf 'x\\ny')\" --db " + db());
   EXPECT_EQ(two_lines.code, 2);
   EXPECT_NE(two_lines.err.find("one line of text"), std::string::npos) << two_lines.err;
+  EXPECT_EQ(
+      Custody("token add --role operator --name \"$(printf 'x\\342\\200\\250y')\" --db " + db())
+          .code,
+      2);  // U+2028, a line separator
   EXPECT_EQ(
       Custody("token add --role operator --name " + std::string(201, 'n') + " --db " + db()).code,
       2);

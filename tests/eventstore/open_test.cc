@@ -240,16 +240,11 @@ TEST(EventStoreOpen, AFileTheWriterCannotWriteIsRefusedAtOnce) {
       ::testing::ExitedWithCode(0), "log.db cannot be written");
 }
 
-TEST(EventStoreOpen, ReadersReadACopyOnReadOnlyMedia) {
+TEST(EventStoreOpen, AReaderThatCannotCreateTheShmFileSaysWhy) {
   TempDir dir;
   const std::string path = dir.File("log.db");
-  {
-    auto store = OpenStore(path);
-    AppendOne(*store, "t", "t/s", MakeEvent("a", "x"));
-    AppendOne(*store, "t", "t/s", MakeEvent("b", "x"));
-  }
-  // A clean close leaves the whole log in the file: an archived copy.
-  ASSERT_FALSE(std::filesystem::exists(path + "-wal"));
+  AppendOne(*OpenStore(path), "t", "t/s", MakeEvent("a", "x"));
+  // A clean close leaves the log in the file alone; a reader must create the -shm again.
   ASSERT_FALSE(std::filesystem::exists(path + "-shm"));
   ASSERT_EQ(chmod(path.c_str(), 0444), 0);
   ASSERT_EQ(chmod(dir.path().c_str(), 0555), 0);
@@ -257,17 +252,11 @@ TEST(EventStoreOpen, ReadersReadACopyOnReadOnlyMedia) {
       {
         BecomeUnprivileged();
         Result<std::unique_ptr<EventStore>> store = EventStore::OpenReadOnly(path);
-        if (!store.ok()) {
-          std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
-          std::_Exit(1);
-        }
-        Result<VerifyReport> report = (*store)->Verify();
-        Result<Page> page = (*store)->Query(Filter{}, 10);
-        const bool read = report.ok() && report->ok && report->events == 2 && page.ok() &&
-                          page->events.size() == 2 && page->events[1].type == "b";
-        std::_Exit(read ? 0 : 3);
+        if (store.ok()) std::_Exit(1);
+        std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
+        std::_Exit(store.status().code() == Status::Code::kIOError ? 0 : 2);
       },
-      ::testing::ExitedWithCode(0), "");
+      ::testing::ExitedWithCode(0), "a reader needs the folder or an existing -shm");
   EXPECT_FALSE(std::filesystem::exists(path + "-shm"));
   ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
 }
