@@ -208,6 +208,7 @@ int RunImport(const Args& args) {
     return imported.ok() ? std::string() : imported.ToString();
   });
   if (problem.empty() && !batch.empty()) load();
+  if (!imported.ok()) return StorageFailure(imported);
   changed = changed || (*store)->HeadPosition() != static_cast<std::int64_t>(count);
   if (changed) {
     return Fail(kStorage, "'" + file + "' changed while it was imported: the database holds its " +
@@ -216,7 +217,6 @@ int RunImport(const Args& args) {
                               "empty database");
   }
   if (!problem.empty()) return Fail(kStorage, "import stopped: " + problem);
-  if (!imported.ok()) return StorageFailure(imported);
   std::cout << "imported " << count << " events; head position " << (*store)->HeadPosition()
             << "\n";
   return kDone;
