@@ -40,6 +40,20 @@ void BecomeUnprivileged() {
   if (geteuid() == 0 && (setgid(kNobody) != 0 || setuid(kNobody) != 0)) std::_Exit(90);
 }
 
+// Runs `open` in a child process as an unprivileged user: it must fail with kIOError, saying
+// `message`.
+template <typename Open>
+void ExpectIoErrorUnprivileged(Open open, const std::string& message) {
+  EXPECT_EXIT(
+      {
+        BecomeUnprivileged();
+        const Status status = open();
+        std::fprintf(stderr, "%s\n", status.ToString().c_str());
+        std::_Exit(status.code() == Status::Code::kIOError ? 0 : 2);
+      },
+      ::testing::ExitedWithCode(0), message);
+}
+
 TEST(EventStoreOpen, NewFileGetsTheSchemaAndIdentity) {
   TempDir dir;
   const std::string path = dir.File("log.db");
@@ -229,15 +243,8 @@ TEST(EventStoreOpen, AFileTheWriterCannotWriteIsRefusedAtOnce) {
   // The folder stays writable (SQLite's -wal and -shm, the lock): only the file is not.
   ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
   ASSERT_EQ(chmod(path.c_str(), 0444), 0);
-  EXPECT_EXIT(
-      {
-        BecomeUnprivileged();
-        Result<std::unique_ptr<EventStore>> store = EventStore::Open(path);
-        if (store.ok()) std::_Exit(1);
-        std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
-        std::_Exit(store.status().code() == Status::Code::kIOError ? 0 : 2);
-      },
-      ::testing::ExitedWithCode(0), "log.db cannot be written");
+  ExpectIoErrorUnprivileged([&] { return EventStore::Open(path).status(); },
+                            "log.db cannot be written");
 }
 
 TEST(EventStoreOpen, AReaderThatCannotCreateTheShmFileSaysWhy) {
@@ -248,15 +255,8 @@ TEST(EventStoreOpen, AReaderThatCannotCreateTheShmFileSaysWhy) {
   ASSERT_FALSE(std::filesystem::exists(path + "-shm"));
   ASSERT_EQ(chmod(path.c_str(), 0444), 0);
   ASSERT_EQ(chmod(dir.path().c_str(), 0555), 0);
-  EXPECT_EXIT(
-      {
-        BecomeUnprivileged();
-        Result<std::unique_ptr<EventStore>> store = EventStore::OpenReadOnly(path);
-        if (store.ok()) std::_Exit(1);
-        std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
-        std::_Exit(store.status().code() == Status::Code::kIOError ? 0 : 2);
-      },
-      ::testing::ExitedWithCode(0), "a reader needs the folder or an existing -shm");
+  ExpectIoErrorUnprivileged([&] { return EventStore::OpenReadOnly(path).status(); },
+                            "a reader needs the folder or an existing -shm");
   EXPECT_FALSE(std::filesystem::exists(path + "-shm"));
   ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
 }
