@@ -291,8 +291,11 @@ void HttpSession::StartStream(Response response) {
     stream_job_ = std::make_shared<ExportStream>(self, plan);
   }
   Log(response.status);
-  WriteRaw(bytes.str(), [self](beast::error_code error) {
+  const bool live = plan.kind == StreamPlan::Kind::kLive;
+  WriteRaw(bytes.str(), [self, live](beast::error_code error) {
     if (error || !self->stream_job_) return self->Close();
+    // Before Start, which may end the stream at once (the server stopping) and linger.
+    if (live) self->WatchPeer();
     self->stream_job_->Start();
   });
 }
@@ -347,8 +350,27 @@ void HttpSession::Linger() {
   if (phase_ == Phase::kClosed) return;
   beast::error_code ignored;
   stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ignored);
+  if (watching_) {
+    // A live tail's watch is the pending read, with no deadline: cancel it, and its handler
+    // drains with one.
+    lingering_ = true;
+    stream_.socket().cancel(ignored);
+    return;
+  }
   stream_.expires_after(kLingerTimeout);
   Drain();
+}
+
+void HttpSession::WatchPeer() {
+  watching_ = true;
+  stream_.expires_never();  // applies to this read only: writes set their own deadline
+  stream_.async_read_some(net::buffer(drain_),
+                          [self = shared_from_this()](beast::error_code error, std::size_t) {
+                            self->watching_ = false;
+                            if (self->lingering_) return self->Linger();
+                            if (error) return self->Close();  // gone, reset, or closed here
+                            self->WatchPeer();  // a tail's client has nothing to say: dropped
+                          });
 }
 
 void HttpSession::Drain() {

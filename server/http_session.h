@@ -80,6 +80,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Log(int status);
   void Linger();
   void Drain();
+  // During a live tail: a read without deadline that closes the connection when the client
+  // goes away, instead of waiting for a write to fail.
+  void WatchPeer();
   void Close();
 
   boost::beast::tcp_stream stream_;
@@ -101,6 +104,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool chunked_ = true;
   std::shared_ptr<SessionStream> stream_job_;
   char drain_[4096];
+  bool watching_ = false;   // WatchPeer's read is pending: it is the connection's only reader
+  bool lingering_ = false;  // Linger cancelled that read to drain with a deadline instead
 };
 
 }  // namespace custody::server

@@ -114,6 +114,20 @@ TEST_F(Operations, StopEndsLiveTails) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
 }
 
+TEST_F(Operations, ALiveTailWhoseClientLeftIsClosedBeforeItsNextWrite) {
+  const auto open_tails = [this] { return Sample(Metrics(), "custody_live_streams_open"); };
+  {
+    SseClient live(port_, "/v1/events/live", reviewer_);
+    ASSERT_EQ(live.status(), 200);
+    ASSERT_EQ(open_tails(), 1);
+  }  // the client goes away; nothing is appended, and the keep-alive comment is 15 s off
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (open_tails() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(open_tails(), 0);
+}
+
 TEST_F(Operations, StopFinishesRequestsInFlightAndEveryAcknowledgedCommandIsKept) {
   SeedAcme();
   std::mutex mutex;
