@@ -208,7 +208,13 @@ int RunImport(const Args& args) {
     return imported.ok() ? std::string() : imported.ToString();
   });
   if (problem.empty() && !batch.empty()) load();
-  if (!imported.ok()) return StorageFailure(imported);
+  if (!imported.ok()) {
+    const std::int64_t head = (*store)->HeadPosition();
+    if (head == 0) return StorageFailure(imported);
+    return Fail(kStorage, imported.ToString() + " (the database holds the file's " +
+                              std::to_string(head) +
+                              " first events, as checked; import again into an empty database)");
+  }
   changed = changed || (*store)->HeadPosition() != static_cast<std::int64_t>(count);
   if (changed) {
     return Fail(kStorage, "'" + file + "' changed while it was imported: the database holds its " +
