@@ -95,7 +95,8 @@ int RunServe(const Args& args) {
   AddDbOption(options, &db);
   options.add_options()("listen", po::value(&listen)->value_name("HOST:PORT"),
                         "where to listen (default 127.0.0.1:8080; port 0 picks a free one)")(
-      "demo", po::bool_switch(&demo), "load the demo stories into an empty database, print tokens")(
+      "demo", po::bool_switch(&demo),
+      "load the demo stories (into an empty database, or one holding them), print tokens")(
       "body-limit", po::value(&server_options.body_limit)->value_name("BYTES"),
       "largest request body accepted (default 65536)")(
       "max-connections", po::value(&server_options.max_connections)->value_name("N"),
