@@ -4,14 +4,20 @@
 #include <wctype.h>
 
 #include <cstdint>
-#include <utility>
 
 namespace custody {
 
-std::size_t Utf8SequenceLength(std::string_view text) {
-  if (text.empty()) return 0;
+namespace {
+
+struct Decoded {
+  std::uint32_t code = 0;
+  std::size_t length = 0;  // 0: no well-formed sequence
+};
+
+// The well-formed sequence at the start of a non-empty `text`, decoded.
+Decoded DecodeSequence(std::string_view text) {
   const auto lead = static_cast<unsigned char>(text[0]);
-  if (lead < 0x80) return 1;
+  if (lead < 0x80) return {lead, 1};
   std::size_t length;
   std::uint32_t code;
   if ((lead & 0xe0) == 0xc0) {
@@ -24,17 +30,23 @@ std::size_t Utf8SequenceLength(std::string_view text) {
     length = 4;
     code = lead & 0x07;
   } else {
-    return 0;
+    return {};
   }
-  if (text.size() < length) return 0;
+  if (text.size() < length) return {};
   for (std::size_t i = 1; i < length; ++i) {
     const auto next = static_cast<unsigned char>(text[i]);
-    if ((next & 0xc0) != 0x80) return 0;
+    if ((next & 0xc0) != 0x80) return {};
     code = code << 6 | (next & 0x3f);
   }
   static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (code < kMinimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return 0;
-  return length;
+  if (code < kMinimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return {};
+  return {code, length};
+}
+
+}  // namespace
+
+std::size_t Utf8SequenceLength(std::string_view text) {
+  return text.empty() ? 0 : DecodeSequence(text).length;
 }
 
 bool IsValidUtf8(std::string_view text) {
@@ -70,18 +82,13 @@ std::string ToValidUtf8(std::string_view text) {
 
 namespace {
 
-// The code point at the start of `text` and its length in bytes; a byte outside a well-formed
-// sequence is returned as itself, above U+10FFFF so that it never equals a decoded character.
-std::pair<std::uint32_t, std::size_t> NextCodePoint(std::string_view text) {
-  const auto lead = static_cast<unsigned char>(text[0]);
-  if (lead < 0x80) return {lead, 1};
-  const std::size_t length = Utf8SequenceLength(text);
-  if (length == 0) return {0x110000u + lead, 1};
-  std::uint32_t code = lead & (0x7f >> length);
-  for (std::size_t i = 1; i < length; ++i) {
-    code = code << 6 | (static_cast<unsigned char>(text[i]) & 0x3f);
-  }
-  return {code, length};
+// The code point at the start of a non-empty `text` and its length in bytes; a byte outside a
+// well-formed sequence is returned as itself, above U+10FFFF so that it never equals a decoded
+// character.
+Decoded NextCodePoint(std::string_view text) {
+  const Decoded decoded = DecodeSequence(text);
+  if (decoded.length == 0) return {0x110000u + static_cast<unsigned char>(text[0]), 1};
+  return decoded;
 }
 
 std::uint32_t ToLower(std::uint32_t code) {
@@ -97,11 +104,11 @@ std::uint32_t ToLower(std::uint32_t code) {
 
 bool EqualIgnoringCase(std::string_view a, std::string_view b) {
   while (!a.empty() && !b.empty()) {
-    const auto [x, x_length] = NextCodePoint(a);
-    const auto [y, y_length] = NextCodePoint(b);
-    if (x != y && ToLower(x) != ToLower(y)) return false;
-    a.remove_prefix(x_length);
-    b.remove_prefix(y_length);
+    const Decoded x = NextCodePoint(a);
+    const Decoded y = NextCodePoint(b);
+    if (x.code != y.code && ToLower(x.code) != ToLower(y.code)) return false;
+    a.remove_prefix(x.length);
+    b.remove_prefix(y.length);
   }
   return a.empty() && b.empty();
 }

@@ -48,7 +48,7 @@ Status SqliteStatus(int rc, sqlite3* db, std::string_view what) {
       message +=
           " (this user cannot write the file, or its folder and the -wal and -shm files beside "
           "it: a writer needs them all, a reader needs the folder or an existing -shm)";
-      return Status::IOError(std::move(message));
+      [[fallthrough]];
     default:
       return Status::IOError(std::move(message));
   }

@@ -34,18 +34,12 @@ std::variant<HistoryParams, Response> ScopedParams(const Call& call, bool with_l
   return params;
 }
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // The weight of one media range: its q parameter (RFC 9110, 12.4.2), 1 when absent. A malformed
 // q counts as 1, as if the parameter were not there.
 double Weight(std::string_view parameters) {
   while (!parameters.empty()) {
     const std::size_t semicolon = parameters.find(';');
-    std::string_view parameter = Trim(parameters.substr(0, semicolon));
+    std::string_view parameter = TrimOws(parameters.substr(0, semicolon));
     if (parameter.size() > 2 && (parameter[0] == 'q' || parameter[0] == 'Q') &&
         parameter[1] == '=') {
       parameter.remove_prefix(2);
@@ -88,7 +82,7 @@ std::optional<StreamPlan::Kind> ExportKind(std::string_view accept) {
     const std::size_t comma = accept.find(',');
     const std::string_view element = accept.substr(0, comma);
     const std::size_t semicolon = element.find(';');
-    const std::string_view range = Trim(element.substr(0, semicolon));
+    const std::string_view range = TrimOws(element.substr(0, semicolon));
     const double weight =
         semicolon == std::string_view::npos ? 1 : Weight(element.substr(semicolon + 1));
     if (beast::iequals(range, "application/json")) consider(candidates[0], weight, 3, order);

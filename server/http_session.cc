@@ -42,13 +42,7 @@ std::string Header(const http::request<http::string_body>& message, http::field 
 bool HasUnframedBody(const http::request<http::string_body>& message) {
   const std::size_t fields = message.count(http::field::transfer_encoding);
   if (fields == 0) return false;
-  std::string_view coding = message[http::field::transfer_encoding];
-  while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) {
-    coding.remove_prefix(1);
-  }
-  while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) {
-    coding.remove_suffix(1);
-  }
+  const std::string_view coding = TrimOws(message[http::field::transfer_encoding]);
   return fields > 1 || !beast::iequals(coding, "chunked");
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -61,5 +62,13 @@ struct Response {
 
 // The path of a target, without its query string.
 inline std::string PathOf(const std::string& target) { return target.substr(0, target.find('?')); }
+
+// `text` without the optional white space (spaces and tabs, RFC 9110) around a header field's
+// value or one of its elements.
+inline std::string_view TrimOws(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
 
 }  // namespace custody::server
