@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 
 #include "domain/strict_json.h"
+#include "domain/utf8.h"
 
 namespace custody {
 namespace {
@@ -21,11 +22,6 @@ DecodeError Invalid(const std::string& field, std::string message) {
 }
 
 // Control characters (NUL included) have no place in a key that is stored, logged and served.
-bool HasControlCharacter(std::string_view text) {
-  return std::any_of(text.begin(), text.end(),
-                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-}
-
 // Finds a key that names a password, at any depth: such a body is refused whole.
 std::optional<std::string> FindSecret(const json::value& value) {
   if (value.is_object()) {

@@ -49,6 +49,20 @@ std::size_t Utf8SequenceLength(std::string_view text) {
   return text.empty() ? 0 : DecodeSequence(text).length;
 }
 
+bool HasControlCharacter(std::string_view text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if (byte < 0x20 || byte == 0x7f) return true;
+    if (byte == 0xc2 && next >= 0x80 && next <= 0x9f) return true;  // U+0080 to U+009F
+    if (byte == 0xe2 && next == 0x80 && i + 2 < text.size() &&
+        (text[i + 2] == '\xa8' || text[i + 2] == '\xa9')) {
+      return true;  // U+2028, U+2029
+    }
+  }
+  return false;
+}
+
 bool IsValidUtf8(std::string_view text) {
   while (!text.empty()) {
     // ASCII needs no decoding; most text is ASCII.

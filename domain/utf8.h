@@ -14,6 +14,11 @@ std::size_t Utf8SequenceLength(std::string_view text);
 
 bool IsValidUtf8(std::string_view text);
 
+// Whether `text` holds a control character (C0, DEL, or C1, which includes U+0085 NEL) or one
+// of Unicode's line and paragraph separators (U+2028, U+2029): anything that may break a line
+// or a terminal in a log, a listing or a CSV file.
+bool HasControlCharacter(std::string_view text);
+
 // `text` with each byte that does not belong to a well-formed sequence replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view text);
 

@@ -57,13 +57,7 @@ Status CheckName(const std::string& name) {
                                    " bytes");
   }
   if (!IsValidUtf8(name)) return Status::InvalidArgument("a token name must be UTF-8 text");
-  // Control characters, and Unicode's line separators (U+0085, U+2028, U+2029).
-  const bool breaks_lines = name.find("\xc2\x85") != std::string::npos ||
-                            name.find("\xe2\x80\xa8") != std::string::npos ||
-                            name.find("\xe2\x80\xa9") != std::string::npos;
-  if (breaks_lines || std::any_of(name.begin(), name.end(), [](char c) {
-        return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-      })) {
+  if (HasControlCharacter(name)) {
     return Status::InvalidArgument("a token name is one line of text, without control characters");
   }
   return Status::Ok();
@@ -171,6 +165,16 @@ Result<std::optional<Token>> TokenStore::Authenticate(const std::string& secret)
   Token token = ReadToken(s);
   if (token.revoked_at) return std::optional<Token>();
   return std::optional<Token>(std::move(token));
+}
+
+Result<bool> TokenStore::IsLive(const std::string& id) const {
+  std::lock_guard lock(impl_->mutex);
+  Statement s =
+      impl_->db->GetCachedStatement("SELECT 1 FROM tokens WHERE id = ? AND revoked_at IS NULL");
+  s.BindText(0, id);
+  const bool live = s.Step();
+  if (!s.Succeeded()) return s.status();
+  return live;
 }
 
 }  // namespace custody::eventstore

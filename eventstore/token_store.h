@@ -41,6 +41,8 @@ class TokenStore {
   // The live token whose secret this is; nullopt for unknown or revoked ones. Compares hashes
   // in constant time.
   Result<std::optional<Token>> Authenticate(const std::string& secret) const;
+  // Whether the token with this id exists and is not revoked.
+  Result<bool> IsLive(const std::string& id) const;
 
   class Impl;
 

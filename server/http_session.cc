@@ -36,6 +36,21 @@ std::string Header(const http::request<http::string_body>& message, http::field 
   return found == message.end() ? std::string() : std::string(found->value());
 }
 
+// The path and query of a target; an absolute-form target ("http://host/path?query"), which
+// servers must accept (RFC 9112, 3.2.2), loses its scheme and authority.
+std::string OriginForm(std::string_view target) {
+  if (!target.starts_with("/")) {
+    const std::size_t scheme = target.find("://");
+    if (scheme != std::string_view::npos) {
+      const std::size_t path = target.find_first_of("/?", scheme + 3);
+      if (path == std::string_view::npos) return "/";
+      if (target[path] == '?') return "/" + std::string(target.substr(path));
+      return std::string(target.substr(path));
+    }
+  }
+  return std::string(target);
+}
+
 // A body is framed by Content-Length or by chunked alone. Any other transfer coding (say
 // "chunked, gzip", where the length cannot be known) would let the rest of the body be read as
 // the next request: refused, as RFC 9112 asks.
@@ -49,7 +64,9 @@ bool HasUnframedBody(const http::request<http::string_body>& message) {
 }  // namespace
 
 HttpSession::HttpSession(net::ip::tcp::socket socket, std::shared_ptr<SharedState> state)
-    : stream_(std::move(socket)), state_(std::move(state)) {
+    : stream_(std::move(socket)),
+      state_(std::move(state)),
+      buffer_(state_->options.header_limit + kReadChunk) {
   beast::error_code error;
   const auto remote = stream_.socket().remote_endpoint(error);
   if (!error) peer_ip_ = remote.address().to_string();
@@ -122,7 +139,7 @@ void HttpSession::OnHeader(beast::error_code error) {
   if (error) return OnReadError(error);
   const auto& message = parser_->get();
   method_ = std::string(message.method_string());
-  path_ = PathOf(std::string(message.target()));
+  path_ = PathOf(OriginForm(message.target()));
   if (HasUnframedBody(message)) {
     version_ = message.version();
     return SendAndClose(Problem(path_, 400, "invalid_request",
@@ -155,7 +172,7 @@ void HttpSession::OnReadError(beast::error_code error) {
     const auto& message = parser_->get();
     if (!message.target().empty()) {
       method_ = std::string(message.method_string());
-      path_ = PathOf(std::string(message.target()));
+      path_ = PathOf(OriginForm(message.target()));
     }
     if (parser_->is_header_done()) version_ = message.version();
   }
@@ -165,7 +182,8 @@ void HttpSession::OnReadError(beast::error_code error) {
         instance, 413, "body_too_large",
         "the body is over the limit of " + std::to_string(state_->options.body_limit) + " bytes"));
   }
-  if (error == http::error::header_limit) {
+  // A trailer section larger than the read buffer (http_session.h) ends the same way.
+  if (error == http::error::header_limit || error == http::error::buffer_overflow) {
     return SendAndClose(Problem(instance, 431, "headers_too_large",
                                 "the request header is over the limit of " +
                                     std::to_string(state_->options.header_limit) + " bytes"));
@@ -189,11 +207,25 @@ void HttpSession::Dispatch() {
   parser_.reset();
   version_ = message.version();
   keep_alive_ = message.keep_alive();
+  // RFC 9112, 3.2: one Host field, required from HTTP/1.1 clients.
+  const std::size_t hosts = message.count(http::field::host);
+  if (hosts > 1 || (hosts == 0 && version_ >= 11)) {
+    keep_alive_ = false;
+    return Answer(Problem(path_, 400, "invalid_request",
+                          hosts > 1 ? "the request has more than one Host field"
+                                    : "an HTTP/1.1 request needs a Host field"));
+  }
   Request request;
   request.method = method_;
-  request.target = std::string(message.target());
-  request.authorization = Header(message, http::field::authorization);
-  request.content_type = Header(message, http::field::content_type);
+  request.target = OriginForm(message.target());
+  // Two Authorization fields are a malformed request, not a choice: a proxy that checked the
+  // other one would disagree about who is calling.
+  if (message.count(http::field::authorization) == 1) {
+    request.authorization = Header(message, http::field::authorization);
+  }
+  if (message.count(http::field::content_type) == 1) {  // two are no type at all: 415
+    request.content_type = Header(message, http::field::content_type);
+  }
   request.accept = Header(message, http::field::accept);
   request.user_agent = Header(message, http::field::user_agent);
   request.has_last_event_id = message.find("Last-Event-ID") != message.end();
@@ -244,6 +276,9 @@ void HttpSession::Send(Response response) {
   message->body() = std::move(response.body);
   message->keep_alive(keep_alive);
   message->prepare_payload();
+  // A HEAD answer is the header alone (RFC 9110, 9.3.2): bytes after it would be read as the
+  // start of the next answer on this connection.
+  if (method_ == "HEAD") message->body().clear();
   const int status = response.status;
   stream_.expires_after(kWriteTimeout);
   http::async_write(stream_, *message,
@@ -280,7 +315,7 @@ void HttpSession::StartStream(Response response) {
   const StreamPlan plan = *response.stream;
   auto self = shared_from_this();
   if (plan.kind == StreamPlan::Kind::kLive) {
-    stream_job_ = std::make_shared<LiveStream>(self, plan.filter);
+    stream_job_ = std::make_shared<LiveStream>(self, plan.filter, plan.token_id);
   } else {
     stream_job_ = std::make_shared<ExportStream>(self, plan);
   }

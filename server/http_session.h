@@ -87,6 +87,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   boost::beast::tcp_stream stream_;
   std::shared_ptr<SharedState> state_;
+  // Bounded: a header must fit in it, and so must a chunked body's trailer section, which the
+  // parser holds whole and does not count against its header limit.
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::string peer_ip_;

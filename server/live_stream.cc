@@ -13,6 +13,7 @@ namespace net = boost::asio;
 constexpr std::size_t kPageEvents = 500;
 constexpr std::size_t kMaxPending = 10000;
 constexpr auto kKeepAliveEvery = std::chrono::seconds(15);
+constexpr auto kTokenCheckEvery = std::chrono::seconds(1);
 
 void AppendEvent(std::string& out, const Event& event) {
   out += "id: " + std::to_string(event.position) + "\nevent: " + event.type + "\ndata: ";
@@ -22,8 +23,13 @@ void AppendEvent(std::string& out, const Event& event) {
 
 }  // namespace
 
-LiveStream::LiveStream(std::shared_ptr<HttpSession> session, eventstore::Filter filter)
-    : session_(std::move(session)), filter_(std::move(filter)), keep_alive_(session_->executor()) {
+LiveStream::LiveStream(std::shared_ptr<HttpSession> session, eventstore::Filter filter,
+                       std::string token_id)
+    : session_(std::move(session)),
+      filter_(std::move(filter)),
+      token_id_(std::move(token_id)),
+      token_checked_(std::chrono::steady_clock::now()),  // the request was just authenticated
+      keep_alive_(session_->executor()) {
   session_->state().metrics.StreamOpened();
 }
 
@@ -116,6 +122,7 @@ void LiveStream::Flush() {
 }
 
 void LiveStream::Write(std::string chunk) {
+  if (!TokenStillLive()) return Finish(true);
   writing_ = true;
   session_->WriteChunk(std::move(chunk),
                        [self = shared_from_this()](auto error) { self->OnWritten(error); });
@@ -144,9 +151,24 @@ void LiveStream::ArmKeepAlive() {
   });
 }
 
+bool LiveStream::TokenStillLive() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - token_checked_ < kTokenCheckEvery) return true;
+  token_checked_ = now;
+  Result<bool> live = session_->state().app.tokens->IsLive(token_id_);
+  if (!live.ok()) {
+    spdlog::error("live tail stopped: its token could not be checked: {}",
+                  live.status().ToString());
+    return false;
+  }
+  if (!*live) spdlog::info("live tail ended: token {} was revoked", token_id_);
+  return *live;
+}
+
 void LiveStream::Finish(bool clean) {
   if (finished_) return;
   finished_ = true;
+  closing_ = true;  // events the hub posted before the removal below must not be written
   keep_alive_.cancel();
   session_->state().hub.Remove(subscription_);
   subscription_ = 0;

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "domain/command_codec.h"
+
 namespace custody::server {
 namespace {
 
@@ -119,6 +121,10 @@ std::variant<HistoryParams, ParamError> ParseHistoryParams(const Params& params,
       if (value->empty()) return ParamError{name, std::string("'") + name + "' is empty"};
       *target = *value;
     }
+  }
+  if (std::string problem = TenantIdProblem(filter.tenant);
+      !filter.tenant.empty() && !problem.empty()) {
+    return ParamError{"tenant", std::move(problem)};
   }
   if (auto error = ReadTime(params, "since", &filter.since)) return *error;
   if (auto error = ReadTime(params, "until", &filter.until)) return *error;

@@ -37,6 +37,8 @@ struct StreamPlan {
   // The events to send; after_position is the cursor to start after. Export plans carry an
   // until_position (the head when the request arrived) so they end.
   eventstore::Filter filter;
+  // The token the stream was opened with: a live tail ends once it is revoked.
+  std::string token_id;
 };
 
 struct Response;

@@ -173,10 +173,16 @@ Response Authorized(const RouteSpec& route, const Request& request, Context& con
   }
   Params params;
   const std::size_t question = request.target.find('?');
-  if (question != std::string::npos) {
+  if (question != std::string::npos && route.params) {  // probes' own parameters are ignored
     auto parsed = ParseQuery(std::string_view(request.target).substr(question + 1));
     if (auto* error = std::get_if<ParamError>(&parsed)) return BadParam(request, *error);
     params = std::move(std::get<Params>(parsed));
+  }
+  // History names its tenant in the query, not the path: it is checked all the same, before
+  // the other parameters, so that another tenant is 403 whatever else the request gets wrong.
+  if (const auto asked = params.find("tenant");
+      route.action && asked != params.end() && !TenantAllowed(*principal, asked->second)) {
+    return Problem(request, 403, "forbidden", "this token may not access this tenant");
   }
   const Call call{request,           context,           route.action ? principal : nullptr,
                   std::move(tenant), std::move(member), std::move(params)};

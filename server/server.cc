@@ -28,7 +28,53 @@ using tcp = net::ip::tcp;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 constexpr auto kForceTimeout = std::chrono::seconds(2);
 
+Result<tcp::endpoint> ResolveListenAddress(net::io_context& io, const ServerOptions& options) {
+  boost::system::error_code error;
+  tcp::resolver resolver(io);
+  const auto endpoints =
+      resolver.resolve(options.host, std::to_string(options.port),
+                       tcp::resolver::passive | tcp::resolver::numeric_service, error);
+  if (error || endpoints.empty()) {
+    return Status::InvalidArgument("cannot resolve listen address '" + options.host +
+                                   "': " + error.message());
+  }
+  return endpoints.begin()->endpoint();
+}
+
+// Runs the event loop until it stops. A handler that throws (a library limit no check here
+// foresaw) loses its connection, whose state the exception unwound, not the process: Asio lets
+// a thread rejoin the loop after catching it.
+void RunLoop(net::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      spdlog::error("a connection was dropped after an unexpected error: {}", e.what());
+    } catch (...) {
+      spdlog::error("a connection was dropped after an unexpected error");
+    }
+  }
+}
+
 }  // namespace
+
+Status Server::CheckListenAddress(const ServerOptions& options) {
+  net::io_context io;
+  Result<tcp::endpoint> endpoint = ResolveListenAddress(io, options);
+  if (!endpoint.ok()) return endpoint.status();
+  // The same steps as Listener::Open, on a socket closed again at once.
+  const std::string where =
+      endpoint->address().to_string() + ":" + std::to_string(endpoint->port());
+  boost::system::error_code error;
+  tcp::acceptor probe(io);
+  probe.open(endpoint->protocol(), error);
+  if (!error) probe.set_option(net::socket_base::reuse_address(true), error);
+  if (!error) probe.bind(*endpoint, error);
+  if (!error) probe.listen(1, error);
+  if (error) return Status::IOError("cannot listen on " + where + ": " + error.message());
+  return Status::Ok();
+}
 
 class Server::Impl {
  public:
@@ -59,16 +105,9 @@ class Server::Impl {
 
 Status Server::Impl::Start() {
   const ServerOptions& options = state_->options;
-  boost::system::error_code error;
-  tcp::resolver resolver(io_);
-  const auto endpoints =
-      resolver.resolve(options.host, std::to_string(options.port),
-                       tcp::resolver::passive | tcp::resolver::numeric_service, error);
-  if (error || endpoints.empty()) {
-    return Status::InvalidArgument("cannot resolve listen address '" + options.host +
-                                   "': " + error.message());
-  }
-  auto listener = Listener::Open(io_, endpoints.begin()->endpoint(), state_);
+  Result<tcp::endpoint> endpoint = ResolveListenAddress(io_, options);
+  if (!endpoint.ok()) return endpoint.status();
+  auto listener = Listener::Open(io_, *endpoint, state_);
   if (!listener.ok()) return listener.status();
   listener_ = std::move(listener).value();
 
@@ -83,9 +122,9 @@ Status Server::Impl::Start() {
   work_.emplace(io_.get_executor());
   listener_->Run();
   const int io_threads = std::max(1, options.io_threads);
-  for (int i = 0; i < io_threads; ++i) threads_.emplace_back([this] { io_.run(); });
+  for (int i = 0; i < io_threads; ++i) threads_.emplace_back([this] { RunLoop(io_); });
   spdlog::info("listening on http://{}:{} ({} I/O threads, {} workers)",
-               endpoints.begin()->endpoint().address().to_string(), listener_->port(), io_threads,
+               endpoint->address().to_string(), listener_->port(), io_threads,
                options.worker_threads);
   return Status::Ok();
 }

@@ -13,10 +13,14 @@
 
 namespace custody::server {
 
+inline constexpr std::size_t kMinHeaderLimit = 1024;
+inline constexpr std::size_t kMaxHeaderLimit = 60000;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: an ephemeral port (see Server::port())
   std::size_t body_limit = 64 * 1024;
+  // At most kMaxHeaderLimit: the HTTP library cannot hold one field of 64 KiB.
   std::size_t header_limit = 16 * 1024;
   std::size_t max_connections = 1024;
   int io_threads = 2;
@@ -33,6 +37,9 @@ class Server {
   // Binds and starts serving in background threads; returns once listening. `app` must
   // outlive the server.
   static Result<std::unique_ptr<Server>> Start(App& app, ServerOptions options);
+  // Whether Start could listen where `options` say, as far as can be told before it runs (the
+  // address may still be taken in between). Lets a caller refuse before it creates anything.
+  static Status CheckListenAddress(const ServerOptions& options);
   // Stops as Stop() does.
   ~Server();
 

@@ -189,6 +189,10 @@ Result<DemoResult> LoadDemo(server::App& app) {
 constexpr char kDemoOperator[] = "demo operator";
 constexpr char kDemoReviewer[] = "demo reviewer of acme";
 
+bool IsDemoTokenName(const std::string& name) {
+  return name == kDemoOperator || name == kDemoReviewer;
+}
+
 Status PrintDemoTokens(server::App& app, const std::string& base_url, std::ostream& out) {
   const TimeMs now = server::SystemNow();
   // The demo's earlier tokens are revoked, so that a demo served again leaves one live pair,
@@ -196,9 +200,7 @@ Status PrintDemoTokens(server::App& app, const std::string& base_url, std::ostre
   auto existing = app.tokens->List();
   if (!existing.ok()) return existing.status();
   for (const eventstore::Token& token : *existing) {
-    if (token.revoked_at || (token.name != kDemoOperator && token.name != kDemoReviewer)) {
-      continue;
-    }
+    if (token.revoked_at || !IsDemoTokenName(token.name)) continue;
     if (Status revoked = app.tokens->Revoke(token.id, now); !revoked.ok()) return revoked;
   }
   auto operator_token = app.tokens->Add("operator", "", kDemoOperator, now);

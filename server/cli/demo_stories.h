@@ -24,6 +24,10 @@ struct DemoResult {
 // appended.
 Result<DemoResult> LoadDemo(server::App& app);
 
+// Whether `name` is one the demo gives its tokens. The demo revokes its earlier tokens by these
+// names, so `token add` refuses them.
+bool IsDemoTokenName(const std::string& name);
+
 // Creates an operator token and a reviewer token for tenant acme, and prints them with curl
 // lines that work against `base_url` (e.g. http://127.0.0.1:8080).
 Status PrintDemoTokens(server::App& app, const std::string& base_url, std::ostream& out);

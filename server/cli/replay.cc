@@ -1,8 +1,8 @@
 // custody replay: rebuilds state from the log, never writing to it, and prints it as JSON.
 // --trace first prints one JSON line per event with what it changed.
 
+#include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <iostream>
 
 #include <boost/json/parse.hpp>
@@ -15,6 +15,7 @@
 #include "projections/replay.h"
 #include "projections/trace.h"
 #include "server/cli/cli.h"
+#include "server/query_params.h"
 
 namespace custody::cli {
 namespace {
@@ -25,12 +26,7 @@ namespace json = boost::json;
 // --until is a position (digits) or an RFC 3339 time, resolved to the last position recorded
 // by then.
 Result<std::int64_t> ResolveUntil(const eventstore::EventStore& store, const std::string& until) {
-  std::int64_t position = 0;
-  const char* end = until.data() + until.size();
-  if (!until.empty() && std::from_chars(until.data(), end, position).ptr == end) {
-    if (position < 0) return Status::InvalidArgument("--until must not be negative");
-    return position;
-  }
+  if (const auto position = server::ParseNonNegative(until)) return *position;
   if (const auto time = ParseTime(until)) return store.PositionAt(*time);
   return Status::InvalidArgument("--until must be a position or an RFC 3339 time, not '" + until +
                                  "'");
@@ -67,13 +63,17 @@ int RunReplay(const Args& args) {
 
   eventstore::Filter filter;
   filter.tenant = tenant;
-  if (!until.empty()) {
+  // The state is as of one position, as `at=` answers over HTTP: the one asked for, or the
+  // head, even when the tenant's own last event came before it.
+  const std::int64_t head = (*store)->HeadPosition();
+  filter.until_position = head;
+  if (values.count("until")) {
     auto position = ResolveUntil(**store, until);
     if (!position.ok()) {
       return Fail(position.status().code() == Status::Code::kInvalidArgument ? kUsage : kStorage,
                   position.status().message());
     }
-    filter.until_position = *position;
+    filter.until_position = std::min(*position, head);
   }
 
   projections::State state;
@@ -97,6 +97,7 @@ int RunReplay(const Args& args) {
     if (!failure.ok()) return StorageFailure(failure);
   }
 
+  state.position = *filter.until_position;
   json::object tenants;
   for (const auto* tenant : state.SortedTenants()) {
     tenants[tenant->first] =

@@ -102,7 +102,7 @@ int RunServe(const Args& args) {
       "max-connections", po::value(&server_options.max_connections)->value_name("N"),
       "connections served at once (default 1024)")(
       "header-limit", po::value(&server_options.header_limit)->value_name("BYTES"),
-      "largest request header accepted (default 16384)")(
+      "largest request header accepted (default 16384; 1024 to 60000)")(
       "read-timeout", po::value(&read_timeout)->value_name("SECONDS"),
       "time to send a whole request once it has started (default 15)")(
       "idle-timeout", po::value(&idle_timeout)->value_name("SECONDS"),
@@ -116,12 +116,22 @@ int RunServe(const Args& args) {
   if (!ParseListen(listen, server_options)) {
     return Fail(kUsage, "--listen must be HOST:PORT, not '" + listen + "'");
   }
+  if (server_options.header_limit < server::kMinHeaderLimit ||
+      server_options.header_limit > server::kMaxHeaderLimit) {
+    return Fail(kUsage, "--header-limit must be from " + std::to_string(server::kMinHeaderLimit) +
+                            " to " + std::to_string(server::kMaxHeaderLimit) + " bytes");
+  }
   if (read_timeout < 1 || idle_timeout < 1) {
     return Fail(kUsage, "--read-timeout and --idle-timeout must be at least 1 second");
   }
   server_options.read_timeout = std::chrono::seconds(read_timeout);
   server_options.idle_timeout = std::chrono::seconds(idle_timeout);
 
+  // A taken port is found before the database is opened, so that a mistaken start creates no
+  // file (and takes no writer lock).
+  if (Status listenable = server::Server::CheckListenAddress(server_options); !listenable.ok()) {
+    return StorageFailure(listenable);
+  }
   // Every worker and I/O thread may read at once (queries; tokens and repeated command ids):
   // a connection each, kept open, so that none is opened and closed per request.
   eventstore::Options store_options;

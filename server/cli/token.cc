@@ -9,6 +9,7 @@
 #include "eventstore/token_store.h"
 #include "server/app.h"
 #include "server/cli/cli.h"
+#include "server/cli/demo_stories.h"
 
 namespace custody::cli {
 namespace {
@@ -91,6 +92,14 @@ int RunToken(const Args& args) {
   }
   if (action != "add" && (values.count("role") || values.count("tenant") || values.count("name"))) {
     return Fail(kUsage, "--role, --tenant and --name are for token add");
+  }
+  // An unset shell variable must not turn a one-tenant token into an every-tenant one.
+  if (values.count("tenant") && tenant.empty()) {
+    return Fail(kUsage, "--tenant needs a tenant id; leave it out for a token of every tenant");
+  }
+  if (IsDemoTokenName(name)) {
+    return Fail(kUsage, "'" + name + "' names the demo's tokens, which the demo revokes; pick " +
+                            "another name");
   }
   // Only add may create the database (the first step of a set-up); listing or revoking in a
   // file that is not there is a mistaken path.

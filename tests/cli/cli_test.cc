@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include <fstream>
@@ -186,6 +191,28 @@ TEST_F(Cli, OneWritingProcessPerDatabase) {
       << imported.out;
 }
 
+TEST_F(Cli, ServeOnATakenPortCreatesNoDatabase) {
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(taken, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(taken, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(::listen(taken, 1), 0);
+  ASSERT_EQ(::getsockname(taken, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const std::string port = std::to_string(ntohs(address.sin_port));
+
+  const Outcome refused =
+      Custody("serve --listen 127.0.0.1:" + port + " --db " + db(), "timeout 10");
+  ::close(taken);
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_NE(refused.err.find("cannot listen on 127.0.0.1:" + port), std::string::npos)
+      << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(db()));
+  EXPECT_FALSE(std::filesystem::exists(db() + "-lock"));
+}
+
 TEST_F(Cli, ReplayRebuildsTheDemoState) {
   ASSERT_EQ(Custody("demo --db " + db()).code, 0);
   const Outcome replay = Custody("replay --tenant acme --db " + db());
@@ -235,6 +262,30 @@ TEST_F(Cli, ReplayTraceNamesEachChangeAndUntilStopsEarly) {
                 .at("member"),
             "alice");
   EXPECT_EQ(Custody("replay --until yesterday --db " + db()).code, 2);
+  // Out of range or empty is refused too, not read as 0 (an empty state) or as no bound.
+  for (const char* until : {"99999999999999999999", "9223372036854775808", "-1", "''", "+5"}) {
+    EXPECT_EQ(Custody(std::string("replay --until ") + until + " --db " + db()).code, 2) << until;
+  }
+}
+
+TEST_F(Cli, ReplayIsAsOfThePositionAskedLikeAtOverHttp) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const std::int64_t head =
+      boost::json::parse(Custody("replay --db " + db()).out).at("position").as_int64();
+  // globex's events come after acme's: acme's own last event is before the head.
+  const std::vector<std::pair<std::string, std::int64_t>> cases = {
+      {"", head},
+      {" --until " + std::to_string(head - 1), head - 1},
+      {" --until " + std::to_string(head + 1000), head},  // past the head: as of the head
+  };
+  for (const auto& [until, expected] : cases) {
+    const Outcome replay = Custody("replay --tenant acme" + until + " --db " + db());
+    ASSERT_EQ(replay.code, 0) << until << ": " << replay.err;
+    const auto state = boost::json::parse(replay.out);
+    EXPECT_EQ(state.at("position").as_int64(), expected) << until;
+    EXPECT_EQ(state.at("tenants").at("acme").at("marketo").at("as_of").as_int64(), expected)
+        << until;
+  }
 }
 
 TEST_F(Cli, ReplayNeverWritesToTheFile) {
@@ -396,6 +447,13 @@ TEST_F(Cli, TokenCommandsDropNothingTheyAreGiven) {
       Custody("token add --role writer --tenant acme --name my auditor --db " + db());
   EXPECT_EQ(unquoted.code, 2);
   EXPECT_NE(unquoted.err.find("takes no argument 'auditor'"), std::string::npos) << unquoted.err;
+  // An empty tenant (an unset shell variable) must not make a token of every tenant.
+  const Outcome empty_tenant = Custody("token add --role reviewer --tenant '' --db " + db());
+  EXPECT_EQ(empty_tenant.code, 2);
+  EXPECT_NE(empty_tenant.err.find("--tenant needs a tenant id"), std::string::npos)
+      << empty_tenant.err;
+  // The demo revokes its tokens by name: a user's token may not take one.
+  EXPECT_EQ(Custody("token add --role operator --name 'demo operator' --db " + db()).code, 2);
   EXPECT_EQ(Custody("token list extra --db " + db()).code, 2);
   EXPECT_EQ(Custody("token list --role operator --db " + db()).code, 2);
   EXPECT_EQ(Custody("token revoke tok_1 --name x --db " + db()).code, 2);

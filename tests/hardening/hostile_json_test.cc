@@ -169,11 +169,15 @@ TEST_F(HostileBodies, ProblemsAboutBytesThatAreNotUtf8AreValidJson) {
   for (const Hostile& bad : cases) Expect(bad, operator_);
 }
 
-TEST_F(HostileBodies, AFilterWithBytesThatAreNotUtf8MatchesNothing) {
+TEST_F(HostileBodies, AFilterWithBytesThatAreNotUtf8MatchesNothingOrIsRefused) {
   SeedAcme();
-  const HttpResponse page = Get("/v1/events?tenant=%FF%00", operator_);
+  const HttpResponse page = Get("/v1/events?actor=%FF%00", operator_);
   ASSERT_EQ(page.status, 200) << page.body;
   EXPECT_TRUE(page.Json().at("events").as_array().empty());
+  // A tenant filter must be a tenant id.
+  const HttpResponse tenant = Get("/v1/events?tenant=%FF%00", operator_);
+  EXPECT_EQ(tenant.status, 400) << tenant.body;
+  EXPECT_EQ(tenant.Code(), "invalid_field");
 }
 
 }  // namespace

@@ -54,9 +54,15 @@ TEST(CommandCodec, SecretsAreStillRefusedFirst) {
 
 // A NUL in a command_id was stored, served and logged as is.
 TEST(CommandCodec, RefusesControlCharactersInKeys) {
-  for (const char* body : {R"({"command":"connect_marketo","actor":"a","command_id":"x\u0000"})",
-                           R"({"command":"connect_marketo","actor":"a","command_id":"x\u007f"})",
-                           R"({"command":"connect_marketo","actor":"a","correlation_id":"\t"})"}) {
+  for (const char* body :
+       {R"({"command":"connect_marketo","actor":"a","command_id":"x\u0000"})",
+        R"({"command":"connect_marketo","actor":"a","command_id":"x\u007f"})",
+        R"({"command":"connect_marketo","actor":"a","correlation_id":"\t"})",
+        // C1 controls and Unicode's line separators break lines too.
+        R"({"command":"connect_marketo","actor":"a","command_id":"n\u0085"})",
+        R"({"command":"connect_marketo","actor":"a","command_id":"\u009f"})",
+        R"({"command":"connect_marketo","actor":"a","command_id":"a\u2028b"})",
+        R"({"command":"connect_marketo","actor":"a","correlation_id":"\u2029"})"}) {
     const DecodeError error = ErrorOf(body);
     EXPECT_EQ(error.code, "invalid_field") << body;
     EXPECT_TRUE(error.field == "command_id" || error.field == "correlation_id") << body;
@@ -64,6 +70,12 @@ TEST(CommandCodec, RefusesControlCharactersInKeys) {
   auto unicode = DecodeCommand(
       R"({"command":"connect_marketo","actor":"a","command_id":"café-✓","correlation_id":"x y"})");
   EXPECT_TRUE(std::holds_alternative<DecodedCommand>(unicode));
+  // U+00A0 and U+2027 sit right beside the refused ranges and are ordinary characters.
+  EXPECT_TRUE(std::holds_alternative<DecodedCommand>(DecodeCommand(
+      R"({"command":"connect_marketo","actor":"a","command_id":"a\u00a0b\u2027c"})")));
+  const DecodeError email = ErrorOf(
+      R"({"command":"invite_member","actor":"a","member":"b","email":"b\u0085@x.test","role":"user"})");
+  EXPECT_EQ(email.field, "email");
 }
 
 // "0000-01-01T00:30:00+01:00" parsed to a time in year -1, which the store refused: a 500.

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "tests/server/fixture.h"
 
 namespace custody::servertest {
@@ -107,6 +110,62 @@ TEST_F(Auth, UnauthenticatedAnswersCarryTheBearerChallenge) {
   EXPECT_EQ(answer.Header("WWW-Authenticate"), "Bearer realm=\"custody\"");
   EXPECT_EQ(Get("/v1/tenants/acme/marketo", "", {{"Authorization", "Basic abc"}}).status, 401);
   EXPECT_EQ(Get("/v1/tenants/acme/marketo", revoked_).status, 401);
+}
+
+TEST_F(Auth, TwoAuthorizationFieldsAreMalformedWhicheverComesFirst) {
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"Bearer " + operator_, "Bearer nothing"},
+      {"Bearer nothing", "Bearer " + operator_},
+      {"Bearer " + operator_, "Bearer " + operator_},
+  };
+  for (const auto& [first, second] : pairs) {
+    Connection connection(port_);
+    ASSERT_TRUE(
+        connection.WriteRaw("GET /v1/tenants/acme/marketo HTTP/1.1\r\nHost: x\r\n"
+                            "Authorization: " +
+                            first + "\r\nAuthorization: " + second + "\r\n\r\n"));
+    const HttpResponse answer = connection.Read();
+    EXPECT_EQ(answer.status, 401) << first << " then " << second;
+    EXPECT_EQ(answer.Code(), "unauthenticated");
+  }
+}
+
+TEST_F(Auth, AnotherTenantInTheHistoryFiltersIsForbiddenBeforeAnyOtherMistake) {
+  for (const char* query : {"tenant=globex&bogus=1", "tenant=globex&limit=0",
+                            "tenant=globex&since=monday", "tenant=nowhere&after=x"}) {
+    EXPECT_EQ(Get(std::string("/v1/events?") + query, reviewer_).status, 403) << query;
+  }
+  // A tenant filter that is no tenant id is a mistake, not an empty answer.
+  const HttpResponse bad = Get("/v1/events?tenant=acme%00", operator_);
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Str(bad.Json(), "field"), "tenant");
+}
+
+TEST_F(Auth, ARevokedTokensLiveTailEndsBeforeItSendsMore) {
+  const std::string token = AddToken("reviewer", "acme");
+  SseClient live(port_, "/v1/events/live?tenant=acme", token);
+  ASSERT_EQ(live.status(), 200);
+  auto invite = [this](const std::string& member) {
+    const std::string body = json::serialize(json::object{{"command", "invite_member"},
+                                                          {"actor", "alice"},
+                                                          {"member", member},
+                                                          {"email", member + "@acme.test"},
+                                                          {"role", "user"}});
+    ASSERT_EQ(Post("/v1/tenants/acme/commands", writer_, body).status, 201);
+  };
+  invite("before");
+  const auto seen = live.Next(std::chrono::seconds(5));
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_NE(seen->data.find("\"before\""), std::string::npos);
+
+  auto found = app_->tokens->Authenticate(token);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  ASSERT_TRUE(app_->tokens->Revoke((*found)->id, 3'000).ok());
+  // The stream asks the token store again at most once a second.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  invite("after");
+  EXPECT_FALSE(live.Next(std::chrono::seconds(3)).has_value());
+  EXPECT_TRUE(live.Ended(std::chrono::seconds(1)));
 }
 
 TEST_F(Auth, ATenantsReviewerSeesOnlyItsTenantsHistory) {

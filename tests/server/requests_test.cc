@@ -127,6 +127,10 @@ TEST_F(Requests, EveryBadRequestIsAProblemAndWritesNothing) {
        400, "invalid_field", "role"},
       {"wrong content type", "POST", commands, "text/plain",
        R"({"command":"connect_marketo","actor":"alice"})", 415, "unsupported_media_type", ""},
+      {"a charset JSON cannot have", "POST", commands, "application/json; charset=iso-8859-1",
+       R"({"command":"connect_marketo","actor":"alice"})", 415, "unsupported_media_type", ""},
+      {"json as a prefix", "POST", commands, "application/jsonx",
+       R"({"command":"connect_marketo","actor":"alice"})", 415, "unsupported_media_type", ""},
       {"no content type", "POST", commands, "", R"({"command":"connect_marketo","actor":"alice"})",
        415, "unsupported_media_type", ""},
       {"too large", "POST", commands, "application/json",
@@ -167,10 +171,17 @@ TEST_F(Requests, EveryBadRequestIsAProblemAndWritesNothing) {
 
 TEST_F(Requests, ContentTypeParametersAreAccepted) {
   SeedAcme();
-  const HttpResponse answer =
-      Post("/v1/tenants/acme/commands", writer_, R"({"command":"connect_marketo","actor":"alice"})",
-           "Application/JSON; charset=utf-8");
-  EXPECT_EQ(answer.status, 201) << answer.body;
+  const std::vector<std::pair<std::string, std::string>> accepted = {
+      {"connect_marketo", "Application/JSON; charset=utf-8"},
+      {"disconnect_marketo", "application/json\t;\tCharset=\"UTF-8\""},
+      {"connect_marketo", "application/json; version=1; charset=utf8"},
+  };
+  for (const auto& [command, content_type] : accepted) {
+    const HttpResponse answer =
+        Post("/v1/tenants/acme/commands", writer_,
+             R"({"command":")" + command + R"(","actor":"alice"})", content_type);
+    EXPECT_EQ(answer.status, 201) << content_type << ": " << answer.body;
+  }
 }
 
 TEST_F(Requests, HealthIntegrityAndProblemsForUnknownRoutes) {
@@ -218,6 +229,72 @@ TEST_F(Requests, MalformedHttpIsA400AndTheConnectionCloses) {
   EXPECT_EQ(answer.status, 400);
   EXPECT_EQ(answer.Code(), "invalid_request");
   EXPECT_TRUE(connection.ClosedByPeer(std::chrono::seconds(5)));
+}
+
+TEST_F(Requests, TheHostFieldIsRequiredOnceAndAbsoluteTargetsAreServed) {
+  for (const std::string& request :
+       {std::string("GET /healthz HTTP/1.1\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")}) {
+    Connection connection(port_);
+    ASSERT_TRUE(connection.WriteRaw(request));
+    const HttpResponse answer = connection.Read();
+    EXPECT_EQ(answer.status, 400) << request;
+    EXPECT_EQ(answer.Code(), "invalid_request") << request;
+    EXPECT_TRUE(connection.ClosedByPeer(std::chrono::seconds(5))) << request;
+  }
+  // HTTP/1.0 may leave it out.
+  Connection old(port_);
+  ASSERT_TRUE(old.WriteRaw("GET /healthz HTTP/1.0\r\n\r\n"));
+  EXPECT_EQ(old.Read().status, 200);
+  // The absolute form (RFC 9112, 3.2.2) names the same resource as the origin form.
+  Connection absolute(port_);
+  ASSERT_TRUE(
+      absolute.WriteRaw("GET http://127.0.0.1/v1/tenants/acme/marketo?at=0 HTTP/1.1\r\n"
+                        "Host: 127.0.0.1\r\nAuthorization: Bearer " +
+                        operator_ + "\r\n\r\n"));
+  const HttpResponse found = absolute.Read();
+  EXPECT_EQ(found.status, 404) << found.body;  // no tenant acme yet: routed, not "no such route"
+  EXPECT_EQ(Str(found.Json(), "instance"), "/v1/tenants/acme/marketo");
+  EXPECT_EQ(found.Json().at("detail").as_string().find("no such route"), std::string::npos);
+}
+
+TEST_F(Requests, AHeadAnswerIsTheHeaderAlone) {
+  Connection connection(port_);
+  ASSERT_TRUE(
+      connection.WriteRaw("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const HttpResponse head = connection.ReadHeader();
+  EXPECT_EQ(head.status, 405);
+  EXPECT_EQ(head.Header("Allow"), "GET");
+  // Had the problem document followed the header, it would be read here as a status line.
+  EXPECT_EQ(connection.Read().status, 200);
+}
+
+TEST_F(Requests, ProbesIgnoreTheirQueryStringEvenAMalformedOne) {
+  EXPECT_EQ(Get("/healthz?x=1&%zz", "").status, 200);
+  EXPECT_EQ(Get("/metrics?%%%", "").status, 200);
+}
+
+TEST_F(Requests, ATrailerSectionIsBoundedLikeAHeader) {
+  for (const std::size_t size : {std::size_t{66000}, std::size_t{40000}}) {
+    Connection connection(port_);
+    ASSERT_TRUE(
+        connection.WriteRaw("POST /healthz HTTP/1.1\r\nHost: x\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"
+                            "X-T: " +
+                            std::string(size, 't') + "\r\n\r\n"));
+    const HttpResponse answer = connection.Read();
+    EXPECT_EQ(answer.status, 431) << size;
+    EXPECT_EQ(answer.Code(), "headers_too_large") << size;
+  }
+  // A small trailer is fine, and the server is still there.
+  Connection small(port_);
+  ASSERT_TRUE(
+      small.WriteRaw("POST /healthz HTTP/1.1\r\nHost: x\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n"
+                     "X-T: t\r\n\r\n"));
+  EXPECT_EQ(small.Read().status, 405);
+  EXPECT_EQ(Get("/healthz", "").status, 200);
 }
 
 TEST_F(Requests, ExpectContinueGetsA100BeforeTheBody) {
