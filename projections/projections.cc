@@ -8,6 +8,7 @@
 #include <cereal/types/common.hpp>
 
 #include "projections/replay.h"
+#include "projections/snapshot_check.h"
 
 namespace custody::projections {
 
@@ -65,8 +66,15 @@ Result<std::unique_ptr<Projections>> Projections::Open(eventstore::EventStore& s
   std::int64_t checkpoint = 0;
   auto snapshot = store.LoadSnapshot(kSnapshotName);
   if (!snapshot.ok()) return snapshot.status();
-  if (snapshot->has_value() && (*snapshot)->code_version == kProjectionCodeVersion &&
-      (*snapshot)->position <= store.HeadPosition()) {
+  // Appending now would write new events at the removed positions, and the next checkpoint
+  // would replace the snapshot: the one trace of the removal would be gone.
+  if (const std::int64_t head = store.HeadPosition();
+      snapshot->has_value() && (*snapshot)->position > head) {
+    return Status::Corruption(RemovedEventsProblem((*snapshot)->position, head) +
+                              "; custody verify reports it. To go on from what is left, "
+                              "export it and import it into a new database");
+  }
+  if (snapshot->has_value() && (*snapshot)->code_version == kProjectionCodeVersion) {
     auto loaded = DeserializeState((*snapshot)->blob);
     if (loaded.ok()) {
       state = std::move(loaded).value();

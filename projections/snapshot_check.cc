@@ -4,7 +4,14 @@
 
 namespace custody::projections {
 
+std::string RemovedEventsProblem(std::int64_t snapshot_position, std::int64_t head) {
+  return "the projection snapshot was taken at position " + std::to_string(snapshot_position) +
+         ", but the log ends at position " + std::to_string(head) +
+         ": events were removed from its end";
+}
+
 std::string SnapshotCheck::Mismatch() const {
+  if (BeyondHead()) return RemovedEventsProblem(position, head);
   return "the projection snapshot at position " + std::to_string(position) +
          " does not match the log";
 }
@@ -12,16 +19,14 @@ std::string SnapshotCheck::Mismatch() const {
 Result<std::optional<SnapshotCheck>> CheckSnapshot(const eventstore::EventStore& store) {
   auto snapshot = store.LoadSnapshot(kSnapshotName);
   if (!snapshot.ok()) return snapshot.status();
-  if (!snapshot->has_value() || (*snapshot)->code_version != kProjectionCodeVersion) {
-    return std::optional<SnapshotCheck>();
-  }
+  if (!snapshot->has_value()) return std::optional<SnapshotCheck>();
   const eventstore::Snapshot& stored = **snapshot;
-  SnapshotCheck check{stored.position, false};
-  if (stored.position <= store.HeadPosition()) {
-    Result<State> rebuilt = Rebuild(store, "", stored.position);
-    if (!rebuilt.ok()) return rebuilt.status();
-    check.matches_log = SerializeState(*rebuilt) == stored.blob;
-  }
+  SnapshotCheck check{stored.position, store.HeadPosition(), false};
+  if (check.BeyondHead()) return std::optional<SnapshotCheck>(check);  // whatever code wrote it
+  if (stored.code_version != kProjectionCodeVersion) return std::optional<SnapshotCheck>();
+  Result<State> rebuilt = Rebuild(store, "", stored.position);
+  if (!rebuilt.ok()) return rebuilt.status();
+  check.matches_log = SerializeState(*rebuilt) == stored.blob;
   return std::optional<SnapshotCheck>(check);
 }
 

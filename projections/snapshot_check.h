@@ -16,11 +16,18 @@ namespace custody::projections {
 
 struct SnapshotCheck {
   std::int64_t position = 0;  // of the snapshot checked
+  std::int64_t head = 0;      // of the log it was checked against
   bool matches_log = true;
 
-  // "the projection snapshot at position N does not match the log"
+  // A snapshot is only ever taken of committed events: one past the head means that events
+  // were removed from the end of the log, which the chain alone cannot show.
+  bool BeyondHead() const { return position > head; }
+  // "the projection snapshot at position N does not match the log", or the removal above.
   std::string Mismatch() const;
 };
+
+// What a snapshot at `snapshot_position` says of a log whose head is `head` when it is past it.
+std::string RemovedEventsProblem(std::int64_t snapshot_position, std::int64_t head);
 
 // nullopt when there is no snapshot this code would load (none, or of another code version).
 Result<std::optional<SnapshotCheck>> CheckSnapshot(const eventstore::EventStore& store);

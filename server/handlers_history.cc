@@ -177,15 +177,16 @@ Response HandleIntegrity(const Call& call) {
   if (!snapshot.ok()) return StorageProblem(call.request, snapshot.status());
   const bool snapshot_ok = !snapshot->has_value() || (*snapshot)->matches_log;
   std::string problem = report->problem;
+  std::optional<std::int64_t> first_bad = report->first_bad_position;
   if (problem.empty() && !snapshot_ok) {
     problem = (*snapshot)->Mismatch();
+    if ((*snapshot)->BeyondHead()) first_bad = (*snapshot)->head + 1;  // the first one removed
   }
   json::object body{
       {"ok", report->ok && snapshot_ok},
       {"events", report->events},
       {"head", json::object{{"position", report->head_position}, {"hash", report->head_hash}}},
-      {"first_bad_position", report->first_bad_position ? json::value(*report->first_bad_position)
-                                                        : json::value(nullptr)},
+      {"first_bad_position", first_bad ? json::value(*first_bad) : json::value(nullptr)},
       {"problem", problem.empty() ? json::value(nullptr) : json::value(problem)},
       {"snapshot", snapshot->has_value()
                        ? json::value(json::object{{"position", (*snapshot)->position},

@@ -229,7 +229,10 @@ void HttpSession::Dispatch() {
   request.accept = Header(message, http::field::accept);
   request.user_agent = Header(message, http::field::user_agent);
   request.has_last_event_id = message.find("Last-Event-ID") != message.end();
-  if (request.has_last_event_id) request.last_event_id = std::string(message["Last-Event-ID"]);
+  // Two are no position to resume from (400), not a choice of the first.
+  if (message.count("Last-Event-ID") == 1) {
+    request.last_event_id = std::string(message["Last-Event-ID"]);
+  }
   request.body = std::move(message.body());
   request.peer_ip = peer_ip_;
   auto route = [self = shared_from_this(), request = std::move(request)] {

@@ -43,6 +43,11 @@ int RunVerify(const Args& args) {
   }
   auto snapshot = projections::CheckSnapshot(**store);
   if (!snapshot.ok()) return StorageFailure(snapshot.status());
+  if (snapshot->has_value() && (*snapshot)->BeyondHead()) {
+    std::cout << "altered: first bad position " << (*snapshot)->head + 1 << ": "
+              << (*snapshot)->Mismatch() << " (" << report->events << " events checked)\n";
+    return kCheckFailed;
+  }
   if (snapshot->has_value() && !(*snapshot)->matches_log) {
     std::cout << "altered: " << (*snapshot)->Mismatch()
               << " (the log itself checks out: " << report->events << " events, head hash "

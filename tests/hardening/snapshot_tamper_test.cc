@@ -113,5 +113,42 @@ TEST(SnapshotTamper, AnEditedSnapshotIsFoundAndNeverServed) {
   EXPECT_EQ(Custody("verify --db " + db, &out), 0) << out;
 }
 
+// Removing the newest events leaves a valid, shorter chain. The snapshot, taken at the old head,
+// is the trace: verify and integrity name the first removed position, and the server refuses
+// to append over it (new events would take those positions, a checkpoint would replace it).
+TEST(SnapshotTamper, EventsRemovedFromTheEndAreFoundAndNotBuriedByAServer) {
+  testing::TempDir dir;
+  const std::string db = dir.File("custody.db");
+  std::string out;
+  ASSERT_EQ(Custody("demo --db " + db, &out), 0) << out;
+  std::int64_t head = 0;
+  {
+    auto opened = eventstore::Database::Open(db, eventstore::Database::Mode::kReadWrite);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    eventstore::Database& file = **opened;
+    auto max = file.QueryInt64("SELECT max(position) FROM events");
+    ASSERT_TRUE(max.ok());
+    head = *max;
+    ASSERT_TRUE(file.Execute("DROP TRIGGER events_no_delete").ok());
+    ASSERT_TRUE(file.Execute("DELETE FROM events WHERE position = (SELECT max(position) "
+                             "FROM events)")
+                    .ok());
+  }
+  const std::string removed = "first bad position " + std::to_string(head);
+  EXPECT_EQ(Custody("verify --db " + db, &out), 1) << out;
+  EXPECT_NE(out.find(removed), std::string::npos) << out;
+  EXPECT_NE(out.find("events were removed from its end"), std::string::npos) << out;
+
+  ServerProcess server(CUSTODY_BINARY, db, dir.File("serve.log"));
+  EXPECT_EQ(server.port(), 0) << server.Log();
+  const int status = server.Stop(SIGKILL);  // already gone: returns how it ended
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 3) << server.Log();
+  EXPECT_NE(server.Log().find("events were removed"), std::string::npos) << server.Log();
+
+  // Nothing was appended or checkpointed: the trace is still there.
+  EXPECT_EQ(Custody("verify --db " + db, &out), 1) << out;
+  EXPECT_NE(out.find(removed), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace custody::hardening

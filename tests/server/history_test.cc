@@ -213,6 +213,15 @@ TEST_F(History, LiveTailCatchesUpWhileCommandsRaceIt) {
 TEST_F(History, LiveTailRefusesABadLastEventId) {
   SseClient live(port_, "/v1/events/live", reviewer_, "abc");
   EXPECT_EQ(live.status(), 400);
+  // Two Last-Event-ID fields are no position either.
+  Connection connection(port_);
+  ASSERT_TRUE(
+      connection.WriteRaw("GET /v1/events/live HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                          "Bearer " +
+                          reviewer_ + "\r\nLast-Event-ID: 0\r\nLast-Event-ID: 1\r\n\r\n"));
+  const HttpResponse twice = connection.Read();
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_EQ(Str(twice.Json(), "field"), "Last-Event-ID");
 }
 
 TEST_F(History, LiveTailRefusesALastEventIdPastTheHead) {
