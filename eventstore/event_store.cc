@@ -253,11 +253,14 @@ Status EventStore::Replay(std::int64_t after, std::optional<std::int64_t> until,
 }
 
 std::int64_t EventStore::HeadPosition() const {
-  if (impl_->writer != nullptr) return impl_->writer->head_position();
-  // Read-only: another process may be appending, so ask the file. 0 if it cannot be read.
-  Result<std::int64_t> head =
-      WithReader(impl_->pool, [](Database& db) { return LastPosition(db); });
+  Result<std::int64_t> head = ReadHeadPosition();
   return head.ok() ? *head : 0;
+}
+
+Result<std::int64_t> EventStore::ReadHeadPosition() const {
+  if (impl_->writer != nullptr) return impl_->writer->head_position();
+  // Read-only: another process may be appending, so ask the file.
+  return WithReader(impl_->pool, [](Database& db) { return LastPosition(db); });
 }
 
 Result<std::int64_t> EventStore::StreamVersion(const std::string& stream) const {

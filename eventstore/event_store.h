@@ -164,6 +164,8 @@ class EventStore {
   // The last committed position (0: empty). Read-only stores ask the file, and answer 0 if it
   // cannot be read.
   std::int64_t HeadPosition() const;
+  // The same, or why the file could not be read: for answers a failed read must not change.
+  Result<std::int64_t> ReadHeadPosition() const;
   // 0 for a stream that does not exist.
   Result<std::int64_t> StreamVersion(const std::string& stream) const;
   // The last position whose recorded_at <= time (0 when none).

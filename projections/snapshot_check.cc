@@ -21,7 +21,9 @@ Result<std::optional<SnapshotCheck>> CheckSnapshot(const eventstore::EventStore&
   if (!snapshot.ok()) return snapshot.status();
   if (!snapshot->has_value()) return std::optional<SnapshotCheck>();
   const eventstore::Snapshot& stored = **snapshot;
-  SnapshotCheck check{stored.position, store.HeadPosition(), false};
+  Result<std::int64_t> head = store.ReadHeadPosition();  // 0 for a failed read would be a removal
+  if (!head.ok()) return head.status();
+  SnapshotCheck check{stored.position, *head, false};
   if (check.BeyondHead()) return std::optional<SnapshotCheck>(check);  // whatever code wrote it
   if (stored.code_version != kProjectionCodeVersion) return std::optional<SnapshotCheck>();
   Result<State> rebuilt = Rebuild(store, "", stored.position);

@@ -1,5 +1,6 @@
 #include "server/router.h"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <future>
@@ -53,6 +54,11 @@ struct RouteSpec {
   // widen an answer silently). nullopt: any is accepted.
   KnownParams params;
 };
+
+bool TakesParam(const RouteSpec& route, std::string_view name) {
+  return route.params &&
+         std::find(route.params->begin(), route.params->end(), name) != route.params->end();
+}
 
 // First match wins: the literal /onboarding/funnel comes before /onboarding/{member}.
 constexpr RouteSpec kRoutes[] = {
@@ -180,8 +186,9 @@ Response Authorized(const RouteSpec& route, const Request& request, Context& con
   }
   // History names its tenant in the query, not the path: it is checked all the same, before
   // the other parameters, so that another tenant is 403 whatever else the request gets wrong.
-  if (const auto asked = params.find("tenant");
-      route.action && asked != params.end() && !TenantAllowed(*principal, asked->second)) {
+  if (const auto asked = params.find("tenant"); TakesParam(route, "tenant") &&
+                                                asked != params.end() && !asked->second.empty() &&
+                                                !TenantAllowed(*principal, asked->second)) {
     return Problem(request, 403, "forbidden", "this token may not access this tenant");
   }
   const Call call{request,           context,           route.action ? principal : nullptr,

@@ -65,7 +65,9 @@ int RunReplay(const Args& args) {
   filter.tenant = tenant;
   // The state is as of one position, as `at=` answers over HTTP: the one asked for, or the
   // head, even when the tenant's own last event came before it.
-  const std::int64_t head = (*store)->HeadPosition();
+  Result<std::int64_t> read_head = (*store)->ReadHeadPosition();
+  if (!read_head.ok()) return StorageFailure(read_head.status());
+  const std::int64_t head = *read_head;
   filter.until_position = head;
   if (values.count("until")) {
     auto position = ResolveUntil(**store, until);

@@ -135,6 +135,11 @@ TEST_F(Auth, AnotherTenantInTheHistoryFiltersIsForbiddenBeforeAnyOtherMistake) {
                             "tenant=globex&since=monday", "tenant=nowhere&after=x"}) {
     EXPECT_EQ(Get(std::string("/v1/events?") + query, reviewer_).status, 403) << query;
   }
+  // Only history takes a tenant parameter: elsewhere it is unknown (400), whoever asks, and an
+  // empty one is a mistake of the request, not another tenant.
+  EXPECT_EQ(Get("/v1/tenants/acme/marketo?tenant=globex", writer_).Code(), "invalid_field");
+  EXPECT_EQ(Get("/v1/integrity?tenant=globex", reviewer_).Code(), "invalid_field");
+  EXPECT_EQ(Get("/v1/events?tenant=", reviewer_).Code(), "invalid_field");
   // A tenant filter that is no tenant id is a mistake, not an empty answer.
   const HttpResponse bad = Get("/v1/events?tenant=acme%00", operator_);
   EXPECT_EQ(bad.status, 400);
