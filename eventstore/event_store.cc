@@ -271,8 +271,8 @@ Result<std::int64_t> EventStore::PositionAt(TimeMs time) const {
   return WithReader(impl_->pool, [&](Database& db) { return PositionAtTime(db, time); });
 }
 
-Result<VerifyReport> EventStore::Verify() const {
-  return WithReader(impl_->pool, [](Database& db) { return VerifyChain(db); });
+Result<VerifyReport> EventStore::Verify(int threads) const {
+  return WithReader(impl_->pool, [threads](Database& db) { return VerifyChain(db, threads); });
 }
 
 int EventStore::Subscribe(Listener listener) { return impl_->listeners.Add(std::move(listener)); }

@@ -3,6 +3,8 @@
 // Everything a running custody needs, opened on one database file: the event store, the
 // projections that follow it, the command service and the tokens.
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -26,6 +28,9 @@ struct App {
   std::unique_ptr<projections::Projections> projections;
   std::unique_ptr<projections::CommandService> commands;
   std::unique_ptr<eventstore::TokenStore> tokens;
+  // What the server's check of the hash chain after its start found: -1 until it has run (or
+  // where nothing checks), 0 when the chain checked out, else the first bad position.
+  std::atomic<std::int64_t> chain_first_bad_position{-1};
 };
 
 // Milliseconds since the epoch, from the system clock.

@@ -1,8 +1,8 @@
 // POST /v1/tenants and POST /v1/tenants/{tenant}/commands: decode, execute, answer.
 
-#include <algorithm>
-#include <cctype>
 #include <string_view>
+
+#include <boost/beast/core/string.hpp>
 
 #include "domain/command_codec.h"
 #include "server/event_json.h"
@@ -12,39 +12,32 @@
 namespace custody::server {
 namespace {
 
+namespace beast = boost::beast;
 namespace json = boost::json;
 using projections::CommandReply;
 using projections::CommandService;
 
 constexpr std::size_t kMaxUserAgent = 256;
 
-// application/json, with parameters such as "; charset=utf-8" allowed.
-bool EqualsLowerAscii(std::string_view text, std::string_view lower) {
-  return text.size() == lower.size() &&
-         std::equal(text.begin(), text.end(), lower.begin(), [](char c, char l) {
-           return std::tolower(static_cast<unsigned char>(c)) == l;
-         });
-}
-
 // `application/json`, in any case, with parameters; JSON is UTF-8 (RFC 8259), so a charset
 // parameter naming anything else is refused rather than decoded as UTF-8 anyway.
 bool IsJsonContentType(std::string_view value) {
   std::size_t end = value.find(';');
-  if (!EqualsLowerAscii(TrimOws(value.substr(0, end)), "application/json")) return false;
+  if (!beast::iequals(TrimOws(value.substr(0, end)), "application/json")) return false;
   while (end != std::string_view::npos) {
     value.remove_prefix(end + 1);
     end = value.find(';');
     const std::string_view parameter = value.substr(0, end);
     const std::size_t equals = parameter.find('=');
     if (equals == std::string_view::npos ||
-        !EqualsLowerAscii(TrimOws(parameter.substr(0, equals)), "charset")) {
+        !beast::iequals(TrimOws(parameter.substr(0, equals)), "charset")) {
       continue;
     }
     std::string_view charset = TrimOws(parameter.substr(equals + 1));
     if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') {
       charset = charset.substr(1, charset.size() - 2);
     }
-    if (!EqualsLowerAscii(charset, "utf-8") && !EqualsLowerAscii(charset, "utf8")) return false;
+    if (!beast::iequals(charset, "utf-8") && !beast::iequals(charset, "utf8")) return false;
   }
   return true;
 }

@@ -198,6 +198,13 @@ Response HandleIntegrity(const Call& call) {
 
 Response HandleHealth(const Call& call) {
   json::object body{{"status", "ok"}, {"position", call.context.app.store->HeadPosition()}};
+  const std::int64_t first_bad = call.context.app.chain_first_bad_position;
+  if (first_bad > 0) {
+    body["chain"] = "altered";
+    body["first_bad_position"] = first_bad;
+  } else {
+    body["chain"] = first_bad == 0 ? "ok" : "unchecked";
+  }
   return JsonResponse(200, json::serialize(body));
 }
 

@@ -185,7 +185,7 @@ Response Authorized(const RouteSpec& route, const Request& request, Context& con
     params = std::move(std::get<Params>(parsed));
   }
   // History names its tenant in the query, not the path: it is checked all the same, before
-  // the other parameters, so that another tenant is 403 whatever else the request gets wrong.
+  // the other parameters, so that another tenant is 403 and not a hint about the rest.
   if (const auto asked = params.find("tenant"); TakesParam(route, "tenant") &&
                                                 asked != params.end() && !asked->second.empty() &&
                                                 !TenantAllowed(*principal, asked->second)) {

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "eventstore/sqlite.h"
 #include "tests/hardening/server_process.h"
@@ -148,6 +149,48 @@ TEST(SnapshotTamper, EventsRemovedFromTheEndAreFoundAndNotBuriedByAServer) {
   // Nothing was appended or checkpointed: the trace is still there.
   EXPECT_EQ(Custody("verify --db " + db, &out), 1) << out;
   EXPECT_NE(out.find(removed), std::string::npos) << out;
+}
+
+// What /healthz says of the chain once the server's check after its start has run.
+json::value ChainHealth(std::uint16_t port) {
+  json::value health;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  do {
+    const servertest::HttpResponse answer = servertest::Send(port, "GET", "/healthz", {});
+    health = json::parse(answer.body);
+    if (health.at("chain") != "unchecked") break;
+    std::this_thread::sleep_for(20ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  return health;
+}
+
+// A server on an altered log serves the altered events as history: it says so on /healthz
+// once it has checked the chain, and in its log.
+TEST(SnapshotTamper, AServerOnAnAlteredChainSaysSoOnHealthz) {
+  testing::TempDir dir;
+  const std::string db = dir.File("custody.db");
+  std::string out;
+  ASSERT_EQ(Custody("demo --db " + db, &out), 0) << out;
+  {
+    ServerProcess server(CUSTODY_BINARY, db, dir.File("clean.log"));
+    ASSERT_NE(server.port(), 0) << server.Log();
+    EXPECT_EQ(ChainHealth(server.port()).at("chain"), "ok");
+    server.Stop(SIGTERM);
+  }
+  {
+    auto opened = eventstore::Database::Open(db, eventstore::Database::Mode::kReadWrite);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_TRUE((*opened)->Execute("DROP TRIGGER events_no_update").ok());
+    ASSERT_TRUE((*opened)->Execute("UPDATE events SET actor = 'mallory' WHERE position = 5").ok());
+  }
+  ServerProcess server(CUSTODY_BINARY, db, dir.File("altered.log"));
+  ASSERT_NE(server.port(), 0) << server.Log();
+  const json::value health = ChainHealth(server.port());
+  EXPECT_EQ(health.at("chain"), "altered") << json::serialize(health);
+  EXPECT_EQ(health.at("first_bad_position").as_int64(), 5) << json::serialize(health);
+  EXPECT_EQ(health.at("status"), "ok");  // still serving: a probe must not restart it in a loop
+  EXPECT_NE(server.Log().find("the hash chain is altered: first bad position 5"), std::string::npos)
+      << server.Log();
 }
 
 }  // namespace
