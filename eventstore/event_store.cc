@@ -229,9 +229,10 @@ Status EventStore::Scan(const Filter& filter,
                         const std::function<bool(const Event&)>& visit) const {
   Filter page_filter = filter;
   // Stop at today's head: a busy log must not keep a scan going forever.
-  const std::int64_t head = HeadPosition();
-  if (!page_filter.until_position || *page_filter.until_position > head) {
-    page_filter.until_position = head;
+  Result<std::int64_t> head = ReadHeadPosition();  // a failed read is no empty log
+  if (!head.ok()) return head.status();
+  if (!page_filter.until_position || *page_filter.until_position > *head) {
+    page_filter.until_position = *head;
   }
   for (;;) {
     // The connection is released between pages, so `visit` may use the store.
@@ -271,8 +272,8 @@ Result<std::int64_t> EventStore::PositionAt(TimeMs time) const {
   return WithReader(impl_->pool, [&](Database& db) { return PositionAtTime(db, time); });
 }
 
-Result<VerifyReport> EventStore::Verify(int threads) const {
-  return WithReader(impl_->pool, [threads](Database& db) { return VerifyChain(db, threads); });
+Result<VerifyReport> EventStore::Verify(const VerifyOptions& options) const {
+  return WithReader(impl_->pool, [&options](Database& db) { return VerifyChain(db, options); });
 }
 
 int EventStore::Subscribe(Listener listener) { return impl_->listeners.Add(std::move(listener)); }

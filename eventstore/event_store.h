@@ -8,6 +8,7 @@
 // Reads use a pool of read-only connections and never wait for the writer. The store knows nothing
 // of Marketo: it stores envelopes (domain/event.h) whose `data` is opaque canonical JSON.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -76,6 +77,16 @@ struct Filter {
 struct Page {
   std::vector<Event> events;               // ascending position
   std::optional<std::int64_t> next_after;  // cursor for the next page; nullopt on the last
+};
+
+struct VerifyOptions {
+  int threads = 0;  // ranges checked at once; 0 picks by the log's size and the cores
+  // When > 0: this many positions at a time, one range after the other, each in a read
+  // transaction of its own, so that a long check never holds one snapshot of the log (which
+  // keeps SQLite from restarting the WAL while a writer appends). `threads` is then ignored.
+  std::int64_t chunk = 0;
+  // Checked between chunks: once true, the check ends with kBusy.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct VerifyReport {
@@ -173,8 +184,7 @@ class EventStore {
 
   // Walks the whole chain and reports the first position whose hash, prev_hash, position or
   // content does not check out.
-  // `threads`: how many ranges are checked at once; 0 picks by the log's size and the cores.
-  Result<VerifyReport> Verify(int threads = 0) const;
+  Result<VerifyReport> Verify(const VerifyOptions& options = {}) const;
 
   // `listener` runs on the writer thread after each commit, before the appenders are
   // acknowledged, with the committed events in position order. It must be quick and must

@@ -29,6 +29,6 @@ Result<std::optional<Snapshot>> ReadSnapshot(Database& db, const std::string& na
 
 // verify.cc. Splits the log into `threads` ranges checked in parallel; 0 chooses from the
 // log's size and the machine.
-Result<VerifyReport> VerifyChain(Database& db, int threads = 0);
+Result<VerifyReport> VerifyChain(Database& db, const VerifyOptions& options = {});
 
 }  // namespace custody::eventstore

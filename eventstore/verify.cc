@@ -9,6 +9,7 @@
 // positions up to the head read at the start are the same on every connection.
 
 #include <algorithm>
+#include <atomic>
 #include <thread>
 #include <unordered_map>
 
@@ -200,37 +201,43 @@ std::optional<Failure> Merge(const std::vector<std::pair<std::int64_t, std::int6
   return first;
 }
 
-}  // namespace
-
-Result<VerifyReport> VerifyChain(Database& db, int threads) {
-  Transaction snapshot(&db);  // one consistent view of the log, however long the walk
+// The head to check up to: position and hash of the last event, in a read transaction that
+// ends before the check starts.
+Result<VerifyReport> ReadChainHead(Database& db) {
+  Transaction snapshot(&db);
   if (Status status = snapshot.BeginRead(); !status.ok()) return status;
   VerifyReport report;
   report.head_hash = ToHex(Digest{});
-  {
-    Statement head =
-        db.GetCachedStatement("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1");
-    if (head.Step()) {
-      report.head_position = head.ColumnInt64(0);
-      report.head_hash = BytesToHex(head.ColumnBlob(1));
-    }
-    if (!head.Succeeded()) return head.status();
+  Statement head =
+      db.GetCachedStatement("SELECT position, hash FROM events ORDER BY position DESC LIMIT 1");
+  if (head.Step()) {
+    report.head_position = head.ColumnInt64(0);
+    report.head_hash = BytesToHex(head.ColumnBlob(1));
   }
-  if (report.head_position == 0) return report;
+  if (!head.Succeeded()) return head.status();
+  return report;
+}
 
-  const std::int64_t head = report.head_position;
-  std::int64_t parts = threads;
-  if (parts <= 0) {
-    const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
-    parts =
-        std::clamp<std::int64_t>(head / kMinEventsPerThread, 1, std::min(hardware, kMaxThreads));
-  }
-  parts = std::min(parts, head);
+// Positions 1..head cut into `parts` ranges of about the same size, or into ranges of `chunk`.
+std::vector<std::pair<std::int64_t, std::int64_t>> Ranges(std::int64_t head, std::int64_t parts,
+                                                          std::int64_t chunk) {
   std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+  if (chunk > 0) {
+    for (std::int64_t first = 1; first <= head; first += chunk) {
+      ranges.emplace_back(first, std::min(head, first + chunk - 1));
+    }
+    return ranges;
+  }
   for (std::int64_t k = 0; k < parts; ++k) {
     ranges.emplace_back(1 + head * k / parts, head * (k + 1) / parts);
   }
-  std::vector<RangeReport> reports(ranges.size());
+  return ranges;
+}
+
+// Checks the ranges in parallel, each but the first on a connection of its own, all inside
+// the read transaction `db` holds.
+void CheckInParallel(Database& db, const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges,
+                     std::vector<RangeReport>& reports) {
   std::vector<std::thread> workers;
   try {
     for (std::size_t k = 1; k < ranges.size(); ++k) {
@@ -244,6 +251,48 @@ Result<VerifyReport> VerifyChain(Database& db, int threads) {
   }
   CheckRange(db, ranges[0].first, ranges[0].second, &reports[0]);
   for (std::thread& worker : workers) worker.join();
+}
+
+// Checks the ranges one after the other, each in a read transaction of its own. The log is
+// append-only, so positions up to the head read first are the same in every one of them.
+Status CheckInTurn(Database& db, const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges,
+                   std::vector<RangeReport>& reports, const std::atomic<bool>* cancel) {
+  for (std::size_t k = 0; k < ranges.size(); ++k) {
+    if (cancel != nullptr && cancel->load()) return Status::Busy("the check was stopped");
+    Transaction snapshot(&db);
+    if (Status status = snapshot.BeginRead(); !status.ok()) return status;
+    CheckRange(db, ranges[k].first, ranges[k].second, &reports[k]);
+    if (reports[k].failure || !reports[k].status.ok()) break;  // later ranges cannot fail first
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<VerifyReport> VerifyChain(Database& db, const VerifyOptions& options) {
+  Result<VerifyReport> read = ReadChainHead(db);
+  if (!read.ok()) return read.status();
+  VerifyReport report = std::move(read).value();
+  if (report.head_position == 0) return report;
+
+  const std::int64_t head = report.head_position;
+  std::int64_t parts = options.threads;
+  if (parts <= 0) {
+    const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+    parts =
+        std::clamp<std::int64_t>(head / kMinEventsPerThread, 1, std::min(hardware, kMaxThreads));
+  }
+  const auto ranges = Ranges(head, std::min(parts, head), options.chunk);
+  std::vector<RangeReport> reports(ranges.size());
+  if (options.chunk > 0) {
+    if (Status status = CheckInTurn(db, ranges, reports, options.cancel); !status.ok()) {
+      return status;
+    }
+  } else {
+    Transaction snapshot(&db);  // one consistent view of the log, however long the walk
+    if (Status status = snapshot.BeginRead(); !status.ok()) return status;
+    CheckInParallel(db, ranges, reports);
+  }
   for (const RangeReport& range : reports) {
     if (!range.status.ok()) return range.status;
   }

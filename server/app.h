@@ -16,6 +16,9 @@
 
 namespace custody::server {
 
+inline constexpr std::int64_t kChainUnchecked = -1;
+inline constexpr std::int64_t kChainCheckFailed = -2;
+
 struct App {
   // Opens (creating if needed) the database at `path`. Errors name the file.
   static Result<std::unique_ptr<App>> Open(const std::string& path,
@@ -28,9 +31,10 @@ struct App {
   std::unique_ptr<projections::Projections> projections;
   std::unique_ptr<projections::CommandService> commands;
   std::unique_ptr<eventstore::TokenStore> tokens;
-  // What the server's check of the hash chain after its start found: -1 until it has run (or
-  // where nothing checks), 0 when the chain checked out, else the first bad position.
-  std::atomic<std::int64_t> chain_first_bad_position{-1};
+  // What the server's check of the hash chain after its start found: kChainUnchecked until it
+  // has run (or where nothing checks), kChainCheckFailed when it could not read the log, 0
+  // when the chain checked out, else the first bad position.
+  std::atomic<std::int64_t> chain_first_bad_position{kChainUnchecked};
 };
 
 // Milliseconds since the epoch, from the system clock.

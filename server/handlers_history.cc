@@ -202,6 +202,8 @@ Response HandleHealth(const Call& call) {
   if (first_bad > 0) {
     body["chain"] = "altered";
     body["first_bad_position"] = first_bad;
+  } else if (first_bad == kChainCheckFailed) {
+    body["chain"] = "error";  // the log could not be read: see the server's log
   } else {
     body["chain"] = first_bad == 0 ? "ok" : "unchecked";
   }

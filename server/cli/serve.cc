@@ -104,11 +104,23 @@ void CheckSnapshotAtStart(server::App& running) {
 }
 
 // The state served is rebuilt from the stored events: an event altered in the file would be
-// served as history. The chain is checked once, after the start, and /healthz tells.
-void CheckChainAtStart(server::App& running) {
-  auto report = running.store->Verify(1);  // one thread: it is background work
+// served as history. The chain is checked once, after the start, and /healthz tells. It is
+// background work: one thread at the lowest priority (set last, as a thread cannot raise it
+// again; the snapshot check before it holds the projections' lock and must not be slowed),
+// in chunks that each hold a read snapshot briefly (one long one would keep the WAL from
+// restarting under the writer), ending early when the server stops.
+void CheckChainAtStart(server::App& running, const std::atomic<bool>& stopping) {
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19) != 0) {
+    spdlog::debug("could not lower the chain check's priority");
+  }
+  eventstore::VerifyOptions options;
+  options.chunk = 50000;
+  options.cancel = &stopping;
+  auto report = running.store->Verify(options);
   if (!report.ok()) {
-    spdlog::warn("could not check the hash chain: {}", report.status().ToString());
+    if (stopping) return;
+    running.chain_first_bad_position = server::kChainCheckFailed;
+    spdlog::error("could not check the hash chain: {}", report.status().ToString());
     return;
   }
   if (report->ok) {
@@ -195,17 +207,14 @@ int RunServe(const Args& args) {
   std::cout << "Stop with Ctrl-C.\n" << std::flush;
   {
     server::App& running = **app;
-    std::thread start_checks([&running] {
-      // Background work: the lowest priority (a Linux thread's own nice value, inherited by the
-      // threads it starts), so that requests answered meanwhile do not wait behind it.
-      if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 19) != 0) {
-        spdlog::debug("could not lower the start-up checks' priority");
-      }
-      CheckSnapshotAtStart(running);
-      CheckChainAtStart(running);
-    });
     Checkpointer checkpointer(*running.projections, std::chrono::seconds(30));
+    std::atomic<bool> stopping{false};
+    std::thread start_checks([&running, &stopping] {
+      CheckSnapshotAtStart(running);
+      CheckChainAtStart(running, stopping);
+    });
     (*server)->WaitForSignal();
+    stopping = true;
     start_checks.join();
   }
   std::cout << "custody stopped cleanly.\n";

@@ -63,13 +63,30 @@ class TamperTest : public ::testing::Test {
         OpenCustodyDatabase(path_, OpenOptions{Database::Mode::kReadOnly, true});
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     for (int threads : {1, 2, 3, 4, 7}) {
-      Result<VerifyReport> ranged = VerifyChain(**db, threads);
+      Result<VerifyReport> ranged = VerifyChain(**db, {threads});
       ASSERT_TRUE(ranged.ok()) << ranged.status().ToString();
       EXPECT_EQ(ranged->ok, single.ok) << threads << " threads";
       EXPECT_EQ(ranged->first_bad_position, single.first_bad_position) << threads << " threads";
       EXPECT_EQ(ranged->events, single.events) << threads << " threads";
       EXPECT_EQ(ranged->head_hash, single.head_hash) << threads << " threads";
     }
+    // In chunks checked one after the other, each in its own read transaction: the same too.
+    for (std::int64_t chunk : {1, 2, 3, 5, 1000}) {
+      VerifyOptions options;
+      options.chunk = chunk;
+      Result<VerifyReport> chunked = VerifyChain(**db, options);
+      ASSERT_TRUE(chunked.ok()) << chunked.status().ToString();
+      EXPECT_EQ(chunked->ok, single.ok) << "chunks of " << chunk;
+      EXPECT_EQ(chunked->first_bad_position, single.first_bad_position) << "chunks of " << chunk;
+      EXPECT_EQ(chunked->events, single.events) << "chunks of " << chunk;
+      EXPECT_EQ(chunked->head_hash, single.head_hash) << "chunks of " << chunk;
+    }
+    // A check asked to stop ends without a verdict.
+    const std::atomic<bool> stop{true};
+    VerifyOptions stopped;
+    stopped.chunk = 2;
+    stopped.cancel = &stop;
+    EXPECT_EQ(VerifyChain(**db, stopped).status().code(), Status::Code::kBusy);
   }
 
   void ExpectBadAt(const std::string& sql, std::int64_t position, const std::string& problem) {
