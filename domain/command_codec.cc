@@ -21,7 +21,6 @@ DecodeError Invalid(const std::string& field, std::string message) {
   return DecodeError{"invalid_field", field, std::move(message)};
 }
 
-// Control characters (NUL included) have no place in a key that is stored, logged and served.
 // Finds a key that names a password, at any depth: such a body is refused whole.
 std::optional<std::string> FindSecret(const json::value& value) {
   if (value.is_object()) {

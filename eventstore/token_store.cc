@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 
-#include <algorithm>
 #include <mutex>
 
 #include "domain/command_codec.h"

@@ -22,6 +22,10 @@ struct SnapshotCheck {
   // A snapshot is only ever taken of committed events: one past the head means that events
   // were removed from the end of the log, which the chain alone cannot show.
   bool BeyondHead() const { return position > head; }
+  // The first removed position when BeyondHead(), for reports that name a first bad position.
+  std::optional<std::int64_t> FirstRemovedPosition() const {
+    return BeyondHead() ? std::optional<std::int64_t>(head + 1) : std::nullopt;
+  }
   // "the projection snapshot at position N does not match the log", or the removal above.
   std::string Mismatch() const;
 };
@@ -29,7 +33,8 @@ struct SnapshotCheck {
 // What a snapshot at `snapshot_position` says of a log whose head is `head` when it is past it.
 std::string RemovedEventsProblem(std::int64_t snapshot_position, std::int64_t head);
 
-// nullopt when there is no snapshot this code would load (none, or of another code version).
+// nullopt when there is no snapshot this code would load (none, or of another code version)
+// and none past the head (which any code version's snapshot shows).
 Result<std::optional<SnapshotCheck>> CheckSnapshot(const eventstore::EventStore& store);
 
 }  // namespace custody::projections

@@ -22,24 +22,21 @@ constexpr std::size_t kMaxUserAgent = 256;
 // `application/json`, in any case, with parameters; JSON is UTF-8 (RFC 8259), so a charset
 // parameter naming anything else is refused rather than decoded as UTF-8 anyway.
 bool IsJsonContentType(std::string_view value) {
-  std::size_t end = value.find(';');
-  if (!beast::iequals(TrimOws(value.substr(0, end)), "application/json")) return false;
-  while (end != std::string_view::npos) {
-    value.remove_prefix(end + 1);
-    end = value.find(';');
-    const std::string_view parameter = value.substr(0, end);
-    const std::size_t equals = parameter.find('=');
-    if (equals == std::string_view::npos ||
-        !beast::iequals(TrimOws(parameter.substr(0, equals)), "charset")) {
-      continue;
-    }
-    std::string_view charset = TrimOws(parameter.substr(equals + 1));
-    if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') {
-      charset = charset.substr(1, charset.size() - 2);
-    }
-    if (!beast::iequals(charset, "utf-8") && !beast::iequals(charset, "utf8")) return false;
-  }
-  return true;
+  const std::size_t semicolon = value.find(';');
+  if (!beast::iequals(TrimOws(value.substr(0, semicolon)), "application/json")) return false;
+  if (semicolon == std::string_view::npos) return true;
+  bool utf8 = true;
+  ForEachMediaParameter(
+      value.substr(semicolon + 1), [&utf8](std::string_view name, std::string_view charset) {
+        if (!beast::iequals(TrimOws(name), "charset")) return true;
+        charset = TrimOws(charset);
+        if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') {
+          charset = charset.substr(1, charset.size() - 2);
+        }
+        utf8 = beast::iequals(charset, "utf-8") || beast::iequals(charset, "utf8");
+        return utf8;
+      });
+  return utf8;
 }
 
 // The user agent goes into every event for ever: printable ASCII only, and not too long.

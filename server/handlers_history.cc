@@ -33,25 +33,17 @@ std::variant<HistoryParams, Response> ScopedParams(const Call& call, bool with_l
 // The weight of one media range: its q parameter (RFC 9110, 12.4.2), 1 when absent. A malformed
 // q counts as 1, as if the parameter were not there.
 double Weight(std::string_view parameters) {
-  while (!parameters.empty()) {
-    const std::size_t semicolon = parameters.find(';');
-    std::string_view parameter = TrimOws(parameters.substr(0, semicolon));
-    if (parameter.size() > 2 && (parameter[0] == 'q' || parameter[0] == 'Q') &&
-        parameter[1] == '=') {
-      parameter.remove_prefix(2);
-      double weight = 0;
-      const auto [end, error] =
-          std::from_chars(parameter.data(), parameter.data() + parameter.size(), weight);
-      if (error == std::errc() && end == parameter.data() + parameter.size() && weight >= 0 &&
-          weight <= 1) {
-        return weight;
-      }
-      return 1;
+  double found = 1;
+  ForEachMediaParameter(parameters, [&found](std::string_view name, std::string_view value) {
+    if ((name != "q" && name != "Q") || value.empty()) return true;
+    double weight = 0;
+    const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), weight);
+    if (error == std::errc() && end == value.data() + value.size() && weight >= 0 && weight <= 1) {
+      found = weight;
     }
-    if (semicolon == std::string_view::npos) break;
-    parameters.remove_prefix(semicolon + 1);
-  }
-  return 1;
+    return false;  // the first q decides
+  });
+  return found;
 }
 
 // The export format the Accept header prefers to the JSON page, if any. Each representation
@@ -180,7 +172,7 @@ Response HandleIntegrity(const Call& call) {
   std::optional<std::int64_t> first_bad = report->first_bad_position;
   if (problem.empty() && !snapshot_ok) {
     problem = (*snapshot)->Mismatch();
-    if ((*snapshot)->BeyondHead()) first_bad = (*snapshot)->head + 1;  // the first one removed
+    if ((*snapshot)->BeyondHead()) first_bad = (*snapshot)->FirstRemovedPosition();
   }
   json::object body{
       {"ok", report->ok && snapshot_ok},

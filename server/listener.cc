@@ -23,18 +23,23 @@ Listener::Listener(net::io_context& io, std::shared_ptr<SharedState> state)
       acceptor_(net::make_strand(io)),
       retry_(acceptor_.get_executor()) {}
 
-Result<std::shared_ptr<Listener>> Listener::Open(net::io_context& io, const tcp::endpoint& endpoint,
-                                                 std::shared_ptr<SharedState> state) {
-  auto listener = std::make_shared<Listener>(io, std::move(state));
-  const std::string where = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+Status OpenAcceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
   beast::error_code error;
-  tcp::acceptor& acceptor = listener->acceptor_;
   acceptor.open(endpoint.protocol(), error);
   if (!error) acceptor.set_option(net::socket_base::reuse_address(true), error);
   if (!error) acceptor.bind(endpoint, error);
   if (!error) acceptor.listen(net::socket_base::max_listen_connections, error);
-  if (error) return Status::IOError("cannot listen on " + where + ": " + error.message());
-  listener->port_ = acceptor.local_endpoint(error).port();
+  if (!error) return Status::Ok();
+  return Status::IOError("cannot listen on " + endpoint.address().to_string() + ":" +
+                         std::to_string(endpoint.port()) + ": " + error.message());
+}
+
+Result<std::shared_ptr<Listener>> Listener::Open(net::io_context& io, const tcp::endpoint& endpoint,
+                                                 std::shared_ptr<SharedState> state) {
+  auto listener = std::make_shared<Listener>(io, std::move(state));
+  if (Status opened = OpenAcceptor(listener->acceptor_, endpoint); !opened.ok()) return opened;
+  beast::error_code error;
+  listener->port_ = listener->acceptor_.local_endpoint(error).port();
   return listener;
 }
 

@@ -16,6 +16,10 @@
 
 namespace custody::server {
 
+// Opens `acceptor` on `endpoint` (address reuse on) and listens; errors name the address.
+Status OpenAcceptor(boost::asio::ip::tcp::acceptor& acceptor,
+                    const boost::asio::ip::tcp::endpoint& endpoint);
+
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   // Binds and listens on `endpoint`; errors name the address.

@@ -73,4 +73,22 @@ inline std::string_view TrimOws(std::string_view text) {
   return text;
 }
 
+// Calls `visit(name, value)` for each `name=value` parameter of a media type or range,
+// `parameters` being what follows its first ';'. White space around each parameter is dropped;
+// name and value are as written. Stops once `visit` returns false.
+template <typename Visit>
+void ForEachMediaParameter(std::string_view parameters, Visit&& visit) {
+  for (;;) {
+    const std::size_t semicolon = parameters.find(';');
+    const std::string_view parameter = TrimOws(parameters.substr(0, semicolon));
+    const std::size_t equals = parameter.find('=');
+    if (equals != std::string_view::npos &&
+        !visit(parameter.substr(0, equals), parameter.substr(equals + 1))) {
+      return;
+    }
+    if (semicolon == std::string_view::npos) return;
+    parameters.remove_prefix(semicolon + 1);
+  }
+}
+
 }  // namespace custody::server

@@ -63,17 +63,8 @@ Status Server::CheckListenAddress(const ServerOptions& options) {
   net::io_context io;
   Result<tcp::endpoint> endpoint = ResolveListenAddress(io, options);
   if (!endpoint.ok()) return endpoint.status();
-  // The same steps as Listener::Open, on a socket closed again at once.
-  const std::string where =
-      endpoint->address().to_string() + ":" + std::to_string(endpoint->port());
-  boost::system::error_code error;
-  tcp::acceptor probe(io);
-  probe.open(endpoint->protocol(), error);
-  if (!error) probe.set_option(net::socket_base::reuse_address(true), error);
-  if (!error) probe.bind(*endpoint, error);
-  if (!error) probe.listen(1, error);
-  if (error) return Status::IOError("cannot listen on " + where + ": " + error.message());
-  return Status::Ok();
+  tcp::acceptor probe(io);  // closed again at once
+  return OpenAcceptor(probe, *endpoint);
 }
 
 class Server::Impl {
@@ -105,6 +96,11 @@ class Server::Impl {
 
 Status Server::Impl::Start() {
   const ServerOptions& options = state_->options;
+  if (!IsSupportedHeaderLimit(options.header_limit)) {
+    return Status::InvalidArgument("the header limit must be from " +
+                                   std::to_string(kMinHeaderLimit) + " to " +
+                                   std::to_string(kMaxHeaderLimit) + " bytes");
+  }
   Result<tcp::endpoint> endpoint = ResolveListenAddress(io_, options);
   if (!endpoint.ok()) return endpoint.status();
   auto listener = Listener::Open(io_, *endpoint, state_);

@@ -13,15 +13,19 @@
 
 namespace custody::server {
 
+// Header limits Start accepts. Above the maximum one field could reach the 64 KiB the HTTP
+// library cannot hold, and it would throw while reading a request.
 inline constexpr std::size_t kMinHeaderLimit = 1024;
 inline constexpr std::size_t kMaxHeaderLimit = 60000;
+constexpr bool IsSupportedHeaderLimit(std::size_t limit) {
+  return limit >= kMinHeaderLimit && limit <= kMaxHeaderLimit;
+}
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: an ephemeral port (see Server::port())
   std::size_t body_limit = 64 * 1024;
-  // At most kMaxHeaderLimit: the HTTP library cannot hold one field of 64 KiB.
-  std::size_t header_limit = 16 * 1024;
+  std::size_t header_limit = 16 * 1024;  // IsSupportedHeaderLimit, or Start refuses
   std::size_t max_connections = 1024;
   int io_threads = 2;
   // Queries and history pages (SQLite reads). Commands are decided on the I/O threads (or on

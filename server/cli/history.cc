@@ -44,7 +44,7 @@ int RunVerify(const Args& args) {
   auto snapshot = projections::CheckSnapshot(**store);
   if (!snapshot.ok()) return StorageFailure(snapshot.status());
   if (snapshot->has_value() && (*snapshot)->BeyondHead()) {
-    std::cout << "altered: first bad position " << (*snapshot)->head + 1 << ": "
+    std::cout << "altered: first bad position " << *(*snapshot)->FirstRemovedPosition() << ": "
               << (*snapshot)->Mismatch() << " (" << report->events << " events checked)\n";
     return kCheckFailed;
   }

@@ -2,7 +2,6 @@
 // --trace first prints one JSON line per event with what it changed.
 
 #include <algorithm>
-#include <cctype>
 #include <iostream>
 
 #include <boost/json/parse.hpp>

@@ -167,8 +167,7 @@ int RunServe(const Args& args) {
   if (!ParseListen(listen, server_options)) {
     return Fail(kUsage, "--listen must be HOST:PORT, not '" + listen + "'");
   }
-  if (server_options.header_limit < server::kMinHeaderLimit ||
-      server_options.header_limit > server::kMaxHeaderLimit) {
+  if (!server::IsSupportedHeaderLimit(server_options.header_limit)) {
     return Fail(kUsage, "--header-limit must be from " + std::to_string(server::kMinHeaderLimit) +
                             " to " + std::to_string(server::kMaxHeaderLimit) + " bytes");
   }

@@ -32,6 +32,16 @@ class Operations : public ServerTest {
   }
 };
 
+TEST_F(Operations, AHeaderLimitTheHttpLibraryCannotHoldIsRefusedAtStart) {
+  for (const std::size_t limit : {server::kMaxHeaderLimit + 1, server::kMinHeaderLimit - 1}) {
+    server::ServerOptions options;
+    options.port = 0;
+    options.header_limit = limit;
+    EXPECT_EQ(server::Server::Start(*app_, options).status().code(), Status::Code::kInvalidArgument)
+        << limit;
+  }
+}
+
 TEST_F(Operations, MetricsMoveWithRequestsCommandsAndAppends) {
   const std::string health =
       "custody_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"}";
