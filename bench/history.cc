@@ -216,7 +216,7 @@ void HistoryGenerator::Record(int tenant, const Command& command, std::vector<Ev
     e.recorded_at = time;
     e.command_id = command_id;
     e.correlation_id = command_id;
-    e.source = Source{"127.0.0.1", "custody-bench/1.0"};
+    e.source = Source{"127.0.0.1", "custody-bench/1.0", ""};
     e.data = events::EncodeData(payload);
     e.prev_hash = head_hash_;
     e.hash = eventstore::ChainHash(head_hash_, e);

@@ -11,17 +11,25 @@
 
 namespace custody {
 
-// The version of the canonical encoding an event was hashed with (docs/STORAGE.md).
-inline constexpr int kEventFormat = 1;
+// The version of the canonical encoding an event was hashed with (docs/STORAGE.md). New events
+// are written with kEventFormat; events of every format from 1 up to it are read and verified.
+// Format 2 adds `source.token`.
+inline constexpr int kEventFormat = 2;
+inline constexpr bool IsKnownEventFormat(std::int64_t format) {
+  return format >= 1 && format <= kEventFormat;
+}
+// Whether events of `format` carry `source.token`.
+inline constexpr bool HasSourceToken(std::int64_t format) { return format >= 2; }
 
 // Where a command came from. Empty strings mean unknown and are served as null.
 struct Source {
   std::string ip;
   std::string user_agent;
+  std::string token;  // the public id of the API token that sent the command
 
   template <class Archive>
   void serialize(Archive& archive) {
-    archive(ip, user_agent);
+    archive(ip, user_agent, token);
   }
   bool operator==(const Source&) const = default;
 };

@@ -261,7 +261,8 @@ std::string EncodeData(const Payload& payload) {
 }
 
 Result<Payload> DecodeData(const std::string& type, const std::string& data, int format) {
-  if (format != kEventFormat) {
+  // Formats differ in the envelope only; `data` reads the same in all of them.
+  if (!IsKnownEventFormat(format)) {
     return Status::NotSupported("event format " + std::to_string(format) + " is not known");
   }
   return DecodeAny(type, data, static_cast<Payload*>(nullptr));

@@ -123,6 +123,7 @@ EventView ViewOf(const Event& e) {
   view.correlation_id = e.correlation_id;
   view.source_ip = e.source.ip;
   view.source_user_agent = e.source.user_agent;
+  view.source_token = e.source.token;
   view.data = e.data;
   view.format = e.format;
   return view;
@@ -152,6 +153,10 @@ void AppendCanonicalBytes(std::string& out, const EventView& e) {
   AppendTime(out, e.recorded_at);
   out += "\",\"source\":{\"ip\":";
   AppendNullable(out, e.source_ip);
+  if (HasSourceToken(e.format)) {
+    out += ",\"token\":";
+    AppendNullable(out, e.source_token);
+  }
   out += ",\"user_agent\":";
   AppendNullable(out, e.source_user_agent);
   out += "},\"stream\":";

@@ -37,6 +37,7 @@ struct EventView {
   std::string_view correlation_id;
   std::string_view source_ip;
   std::string_view source_user_agent;
+  std::string_view source_token;  // format 2 and later
   std::string_view data;
   std::int64_t format = kEventFormat;
 };

@@ -102,18 +102,28 @@ Status GetHash(const json::object& object, std::string_view key, std::string* ou
   return Status::Ok();
 }
 
-Status GetSource(const json::object& object, Source* out) {
+// `source` holds `token` from format 2 on (HasSourceToken), and only then.
+Status GetSource(const json::object& object, std::int64_t format, Source* out) {
   const json::value* value = Find(object, "source");
   if (value == nullptr) return FieldError("source", "missing");
   if (!value->is_object()) return FieldError("source", "not an object");
   const json::object& source = value->get_object();
+  const bool has_token = HasSourceToken(format);
   for (const auto& member : source) {
-    if (member.key() != "ip" && member.key() != "user_agent") {
-      return FieldError("source." + std::string(member.key()), "unknown field");
+    if (member.key() != "ip" && member.key() != "user_agent" &&
+        (member.key() != "token" || !has_token)) {
+      return FieldError("source." + std::string(member.key()),
+                        member.key() == "token" ? "not part of format 1" : "unknown field");
     }
   }
   if (Status status = GetString(source, "ip", true, &out->ip, "source.ip"); !status.ok()) {
     return status;
+  }
+  if (has_token) {
+    if (Status status = GetString(source, "token", true, &out->token, "source.token");
+        !status.ok()) {
+      return status;
+    }
   }
   return GetString(source, "user_agent", true, &out->user_agent, "source.user_agent");
 }
@@ -141,7 +151,9 @@ Result<Event> ParseEvent(const json::object& object) {
   check(GetTime(object, "recorded_at", &e.recorded_at));
   check(GetString(object, "command_id", true, &e.command_id));
   check(GetString(object, "correlation_id", true, &e.correlation_id));
-  check(GetSource(object, &e.source));
+  std::int64_t format = 0;
+  check(GetInt(object, "format", 1, INT_MAX, &format));
+  check(GetSource(object, format, &e.source));
   if (!status.ok()) return status;
   const json::value* data = Find(object, "data");
   if (data == nullptr) return FieldError("data", "missing");
@@ -150,8 +162,6 @@ Result<Event> ParseEvent(const json::object& object) {
   e.data = std::move(canonical).value();
   check(GetHash(object, "prev_hash", &e.prev_hash));
   check(GetHash(object, "hash", &e.hash));
-  std::int64_t format = 0;
-  check(GetInt(object, "format", 1, INT_MAX, &format));
   if (!status.ok()) return status;
   e.format = static_cast<int>(format);
   return e;
@@ -226,6 +236,10 @@ std::string EventToJson(const Event& e) {
   AppendNullable(out, e.source.ip);
   out += ",\"user_agent\":";
   AppendNullable(out, e.source.user_agent);
+  if (HasSourceToken(e.format)) {
+    out += ",\"token\":";
+    AppendNullable(out, e.source.token);
+  }
   out += "},\"data\":";
   out += e.data.empty() ? std::string_view("{}") : std::string_view(e.data);
   out += ",\"prev_hash\":";
@@ -255,7 +269,8 @@ Result<Event> EventFromJson(std::string_view text) {
 
 std::string EventCsvHeader() {
   return "position,id,stream,version,type,tenant,actor,subject,occurred_at,recorded_at,"
-         "command_id,correlation_id,source_ip,source_user_agent,data,prev_hash,hash,format\r\n";
+         "command_id,correlation_id,source_ip,source_user_agent,data,prev_hash,hash,format,source_"
+         "token\r\n";
 }
 
 std::string EventToCsvRow(const Event& e) {
@@ -287,6 +302,8 @@ std::string EventToCsvRow(const Event& e) {
   out += e.hash;
   out.push_back(',');
   AppendInt(out, e.format);
+  out.push_back(',');
+  AppendCsvField(out, e.source.token, false);
   out += "\r\n";
   return out;
 }

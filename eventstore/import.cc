@@ -20,7 +20,8 @@ Status CheckText(const Event& e) {
       {"subject", e.subject},
       {"correlation_id", e.correlation_id},
       {"source.ip", e.source.ip},
-      {"source.user_agent", e.source.user_agent}};
+      {"source.user_agent", e.source.user_agent},
+      {"source.token", e.source.token}};
   for (const auto& [name, value] : fields) {
     if (!IsValidUtf8(value)) return Invalid(name, "not valid UTF-8");
   }
@@ -107,8 +108,12 @@ Status Writer::ImportAll(const std::vector<Event>& events, bool drop_query_index
     if (!FromHex(e.prev_hash, &prev) || prev != head_.hash) {
       return ImportError(position, "prev_hash is not the hash of the previous event");
     }
-    if (e.format != kEventFormat) {
+    if (!IsKnownEventFormat(e.format)) {
       return ImportError(position, "format " + std::to_string(e.format) + " is not supported");
+    }
+    // Stored but not hashed under format 1: it would be an unprotected field.
+    if (!HasSourceToken(e.format) && !e.source.token.empty()) {
+      return ImportError(position, "source.token is not part of format 1");
     }
     if (Status status = CheckText(e); !status.ok()) return ImportError(position, status.message());
     if (e.stream.empty() || !IsValidUtf8(e.stream) || !IsValidUtf8(e.tenant) ||

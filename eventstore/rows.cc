@@ -34,6 +34,7 @@ Event ReadEvent(const Statement& s) {
   e.prev_hash = BytesToHex(s.ColumnBlob(15));
   e.hash = BytesToHex(s.ColumnBlob(16));
   e.format = static_cast<int>(s.ColumnInt64(17));
+  e.source.token = s.ColumnString(18);
   return e;
 }
 
@@ -120,8 +121,8 @@ Status InsertEvent(Database& db, std::int64_t stream_id, const EventView& e,
   Statement s = db.GetCachedStatement(
       "INSERT INTO events (position, stream_id, version, recorded_at, occurred_at, format, "
       "prev_hash, hash, id, type, tenant, actor, subject, command_id, correlation_id, "
-      "source_ip, source_user_agent, data) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      "source_ip, source_user_agent, data, source_token) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   s.BindInt64(0, e.position);
   s.BindInt64(1, stream_id);
   s.BindInt64(2, e.version);
@@ -140,6 +141,7 @@ Status InsertEvent(Database& db, std::int64_t stream_id, const EventView& e,
   s.BindTextInPlace(15, e.source_ip);
   s.BindTextInPlace(16, e.source_user_agent);
   s.BindTextInPlace(17, e.data);
+  s.BindTextInPlace(18, e.source_token);
   return s.Run();
 }
 

@@ -22,7 +22,7 @@ namespace custody::eventstore {
 inline constexpr std::string_view kSelectEvents =
     "SELECT e.position, e.id, s.name, e.version, e.type, e.tenant, e.actor, e.subject, "
     "e.occurred_at, e.recorded_at, e.command_id, e.correlation_id, e.source_ip, "
-    "e.source_user_agent, e.data, e.prev_hash, e.hash, e.format "
+    "e.source_user_agent, e.data, e.prev_hash, e.hash, e.format, e.source_token "
     "FROM events e CROSS JOIN streams s ON s.id = e.stream_id";
 
 // The current row of a statement built on kSelectEvents.

@@ -137,8 +137,16 @@ Status MigrateToV1(Database& db) {
   return CreateInsertGuards(db);
 }
 
+// Version 2: events record the API token that sent their command (event format 2,
+// `source.token`). SQLite appends the column to every row without rewriting the log; the rows
+// of format 1 hold ''.
+constexpr char kAddSourceToken[] =
+    "ALTER TABLE events ADD COLUMN source_token TEXT NOT NULL DEFAULT ''";
+
+Status MigrateToV2(Database& db) { return db.Execute(kAddSourceToken); }
+
 // kMigrations[v - 1] brings user_version v - 1 to v.
-constexpr Status (*kMigrations[])(Database&) = {MigrateToV1};
+constexpr Status (*kMigrations[])(Database&) = {MigrateToV1, MigrateToV2};
 static_assert(std::size(kMigrations) == kSchemaVersion);
 
 std::string Hex32(std::int64_t value) {
@@ -218,10 +226,15 @@ Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
   if (Status status = Check(*header, path); !status.ok()) return status;
 
   if (options.mode == Database::Mode::kReadOnly) {
-    if (header->user_version < kSchemaVersion) {
-      return Status::NotFound(path + (header->user_version == 0
-                                          ? " holds no custody database"
-                                          : " needs a schema upgrade: open it for writing once"));
+    if (header->user_version == 0) return Status::NotFound(path + " holds no custody database");
+    // A reader never upgrades (an auditor may hold a read-only copy): a version 1 file is read
+    // through a temporary view that adds the column version 2 appends, empty as it would be.
+    if (header->user_version == 1) {
+      if (Status status = db->Execute(
+              "CREATE TEMP VIEW events AS SELECT *, '' AS source_token FROM main.events");
+          !status.ok()) {
+        return status;
+      }
     }
     if (Status status = db->Execute("PRAGMA query_only = ON"); !status.ok()) return status;
     return db;

@@ -15,7 +15,7 @@ namespace custody::eventstore {
 // PRAGMA application_id of every custody database: "CUST" in ASCII.
 inline constexpr std::int64_t kApplicationId = 0x43555354;
 // PRAGMA user_version this code writes. Older files are upgraded on open; newer ones refused.
-inline constexpr std::int64_t kSchemaVersion = 1;
+inline constexpr std::int64_t kSchemaVersion = 2;
 
 struct OpenOptions {
   Database::Mode mode = Database::Mode::kReadWrite;
@@ -28,8 +28,8 @@ struct OpenOptions {
 // - written by a newer schema version: kNotSupported;
 // - kReadOnly and missing or without schema: kNotFound.
 // In kReadWrite mode a new or empty file gets the schema, an older one is upgraded, and the
-// connection is switched to WAL with the requested synchronous level. Errors leave the file as
-// it was.
+// connection is switched to WAL with the requested synchronous level; in kReadOnly mode an
+// older file is read as it is. Errors leave the file as it was.
 Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
                                                       const OpenOptions& options);
 

@@ -63,7 +63,8 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
   Statement s = db.GetCachedStatement(
       "SELECT position, stream_id, version, recorded_at, occurred_at, format, prev_hash, hash, "
       "id, type, tenant, actor, subject, command_id, correlation_id, source_ip, "
-      "source_user_agent, data FROM events WHERE position BETWEEN ? AND ? ORDER BY position");
+      "source_user_agent, data, source_token FROM events WHERE position BETWEEN ? AND ? ORDER BY "
+      "position");
   s.BindInt64(0, first);
   s.BindInt64(1, last);
   StreamNames names(db);
@@ -95,7 +96,7 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
     e.recorded_at = s.ColumnInt64(3);
     e.occurred_at = s.ColumnInt64(4);
     e.format = s.ColumnInt64(5);
-    if (e.format != kEventFormat) {
+    if (!IsKnownEventFormat(e.format)) {
       return fail(expected, "format " + std::to_string(e.format) + " is not supported");
     }
     if (expected == first) {
@@ -127,6 +128,7 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
     e.source_ip = s.ColumnText(15);
     e.source_user_agent = s.ColumnText(16);
     e.data = s.ColumnText(17);
+    e.source_token = s.ColumnText(18);
     bytes.clear();
     AppendCanonicalBytes(bytes, e);
     Digest hash;

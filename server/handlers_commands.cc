@@ -48,8 +48,11 @@ std::string CleanUserAgent(std::string_view agent) {
   return out;
 }
 
-Source SourceOf(const Request& request) {
-  return Source{request.peer_ip, CleanUserAgent(request.user_agent)};
+// The token is the authenticated part of the source: ip and user agent are what the client
+// says, the token's id is who the server let in.
+Source SourceOf(const Call& call) {
+  return Source{call.request.peer_ip, CleanUserAgent(call.request.user_agent),
+                call.principal->token_id};
 }
 
 Response DecodeProblem(const Call& call, const DecodeError& error) {
@@ -139,7 +142,7 @@ Response HandleCreateTenant(const Call& call) {
   return Deferred(call, [&commands = *call.context.app.commands,
                          command = std::get<DecodedCreateTenant>(std::move(decoded)),
                          actor = call.principal->token_id,
-                         source = SourceOf(call.request)](CommandService::Done done) mutable {
+                         source = SourceOf(call)](CommandService::Done done) mutable {
     commands.CreateTenantAsync(std::move(command), std::move(actor), std::move(source),
                                std::move(done));
   });
@@ -151,7 +154,7 @@ Response HandleCommand(const Call& call) {
   if (const auto* error = std::get_if<DecodeError>(&decoded)) return DecodeProblem(call, *error);
   return Deferred(call, [&commands = *call.context.app.commands, tenant = call.tenant,
                          command = std::get<DecodedCommand>(std::move(decoded)),
-                         source = SourceOf(call.request)](CommandService::Done done) mutable {
+                         source = SourceOf(call)](CommandService::Done done) mutable {
     commands.ExecuteAsync(tenant, std::move(command), std::move(source), std::move(done));
   });
 }

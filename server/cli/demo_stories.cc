@@ -148,7 +148,7 @@ Result<DemoResult> LoadDemo(server::App& app) {
     }
   }
   DemoResult result;
-  const Source source{"", "custody-demo"};
+  const Source source{"", "custody-demo", ""};
   int number = 0;
   for (const Line& line : Stories()) {
     const std::string command_id = DemoCommandId(++number);

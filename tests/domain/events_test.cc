@@ -196,9 +196,17 @@ TEST(Events, DecodeReadsEscapedKeysAndStrings) {
 }
 
 TEST(Events, DecodeRefusesAnUnknownFormat) {
-  const auto decoded = events::DecodeData("marketo.connected", R"({"admin":"bob"})", 2);
-  ASSERT_FALSE(decoded.ok());
-  EXPECT_EQ(decoded.status().code(), Status::Code::kNotSupported);
+  for (const int format : {0, kEventFormat + 1}) {
+    const auto decoded = events::DecodeData("marketo.connected", R"({"admin":"bob"})", format);
+    ASSERT_FALSE(decoded.ok()) << format;
+    EXPECT_EQ(decoded.status().code(), Status::Code::kNotSupported);
+  }
+  // Formats differ in the envelope only: data of every known format decodes the same.
+  for (int format = 1; format <= kEventFormat; ++format) {
+    const auto decoded = events::DecodeData("marketo.connected", R"({"admin":"bob"})", format);
+    ASSERT_TRUE(decoded.ok()) << format;
+    EXPECT_EQ(std::get<events::MarketoConnected>(*decoded).admin, "bob");
+  }
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ TEST(EventStoreAppend, FirstEventStartsTheChain) {
   ASSERT_NE(store, nullptr);
   Event event = MakeEvent("tenant.created", "op", "{\"tenant\":\"acme\"}");
   event.correlation_id = "corr-1";
-  event.source = {"10.0.0.1", "curl/8"};
+  event.source = {"10.0.0.1", "curl/8", "tok_0123"};
   Result<AppendResult> result =
       store->Append(MakeRequest("acme", "acme/instance", {event}, "cmd-1"));
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -374,7 +374,7 @@ TEST(EventStoreAppend, FailedCommitAcknowledgesNobodyAndReloadsState) {
     std::string error;
     ASSERT_EQ(raw.Exec("INSERT INTO events SELECT 2, stream_id, 2, recorded_at, occurred_at, "
                        "format, hash, hash, 'foreign', type, tenant, actor, subject, '', '', "
-                       "'', '', data FROM events WHERE position = 1",
+                       "'', '', data, '' FROM events WHERE position = 1",
                        &error),
               SQLITE_OK)
         << error;

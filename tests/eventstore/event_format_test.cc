@@ -9,9 +9,11 @@
 namespace custody::eventstore {
 namespace {
 
-// The API.md example event, with a payload that needs escaping and two null fields.
+// The API.md example event, with a payload that needs escaping and two null fields, in format
+// 1: the bytes and hashes below were fixed before format 2 existed and must never change.
 Event GoldenEvent() {
   Event e;
+  e.format = 1;
   e.position = 42;
   e.id = "0193f0c2-5b7e-7c3a-9f1e-1a2b3c4d5e6f";
   e.stream = "acme/instance";
@@ -30,6 +32,15 @@ Event GoldenEvent() {
   return e;
 }
 
+// The same event in format 2, sent with a token.
+Event GoldenEventV2() {
+  Event e = GoldenEvent();
+  e.format = 2;
+  e.source.token = "tok_5f1c0a9e";
+  e.hash = "d16c2c51748cd104c66fca763ea26d292ed8f89312d9f84a67648aacddd23297";
+  return e;
+}
+
 TEST(EventFormat, CanonicalBytesSortKeysAndWriteEmptyOptionalsAsNull) {
   EXPECT_EQ(CanonicalEventBytes(GoldenEvent()),
             "{\"actor\":\"bob\",\"command_id\":\"c-123\",\"correlation_id\":null,"
@@ -43,6 +54,27 @@ TEST(EventFormat, CanonicalBytesSortKeysAndWriteEmptyOptionalsAsNull) {
             "\"version\":7}");
 }
 
+TEST(EventFormat, Format2CanonicalBytesHoldTheSourceToken) {
+  EXPECT_EQ(CanonicalEventBytes(GoldenEventV2()),
+            "{\"actor\":\"bob\",\"command_id\":\"c-123\",\"correlation_id\":null,"
+            "\"data\":{\"admin\":\"bob\",\"note\":\"\xc3\xa9 \\\"q\\\"\\n\"},\"format\":2,"
+            "\"id\":\"0193f0c2-5b7e-7c3a-9f1e-1a2b3c4d5e6f\","
+            "\"occurred_at\":\"2026-11-21T10:00:00.000Z\",\"position\":42,"
+            "\"prev_hash\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
+            "\"recorded_at\":\"2026-11-21T10:00:00.004Z\","
+            "\"source\":{\"ip\":\"127.0.0.1\",\"token\":\"tok_5f1c0a9e\",\"user_agent\":null},"
+            "\"stream\":\"acme/instance\",\"subject\":\"bob\",\"tenant\":\"acme\","
+            "\"type\":\"marketo.connected\",\"version\":7}");
+  Event no_token = GoldenEventV2();
+  no_token.source.token.clear();
+  EXPECT_NE(CanonicalEventBytes(no_token).find("\"source\":{\"ip\":\"127.0.0.1\",\"token\":null,"),
+            std::string::npos);
+  // Format 1 has no token: a stray one in memory changes nothing that is hashed.
+  Event format1 = GoldenEvent();
+  format1.source.token = "tok_5f1c0a9e";
+  EXPECT_EQ(CanonicalEventBytes(format1), CanonicalEventBytes(GoldenEvent()));
+}
+
 // Expected values computed outside this code (Python's hashlib and json.dumps with sorted keys):
 // SHA-256 of the canonical bytes above, which hold the previous hash.
 TEST(EventFormat, ChainHashMatchesIndependentSha256) {
@@ -51,6 +83,10 @@ TEST(EventFormat, ChainHashMatchesIndependentSha256) {
             "dd287be226c5d77d6d660d60822f4355c8e4c97c2167f911068244cde98dd159");
   EXPECT_EQ(ChainHash(kGenesisHash, e),
             "61ecc397306ffe46fe34334a59b733b42b50d7757bf1616a78e8994cdb377f67");
+  const Event v2 = GoldenEventV2();
+  EXPECT_EQ(ChainHash(v2.prev_hash, v2), v2.hash);
+  EXPECT_EQ(ChainHash(kGenesisHash, v2),
+            "46e7a10cf7b12ac19e555f64027de002ea8d31a61359686bc5545bbedf23b54b");
 }
 
 TEST(EventFormat, ChainHashIsEmptyForMalformedPrevHash) {
@@ -72,6 +108,9 @@ TEST(EventFormat, ChainHashChangesWithEveryCoveredField) {
   changed[7].format = 2;
   changed[8].correlation_id = "x";
   for (const Event& e : changed) EXPECT_NE(ChainHash(kGenesisHash, e), hash);
+  Event other_token = GoldenEventV2();
+  other_token.source.token = "tok_other";
+  EXPECT_NE(ChainHash(kGenesisHash, other_token), ChainHash(kGenesisHash, GoldenEventV2()));
   // The previous hash is covered: it is the one given, whatever the event's field says.
   EXPECT_NE(ChainHash(std::string(64, 'a'), base), hash);
   Event different_prev = base;
@@ -91,6 +130,11 @@ TEST(EventFormat, JsonHasServedKeyOrder) {
             "\"prev_hash\":\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\","
             "\"hash\":\"dd287be226c5d77d6d660d60822f4355c8e4c97c2167f911068244cde98dd159\","
             "\"format\":1}");
+  EXPECT_NE(
+      EventToJson(GoldenEventV2())
+          .find(
+              "\"source\":{\"ip\":\"127.0.0.1\",\"user_agent\":null,\"token\":\"tok_5f1c0a9e\"},"),
+      std::string::npos);
 }
 
 TEST(EventFormat, JsonRoundTripsEveryField) {
@@ -103,6 +147,13 @@ TEST(EventFormat, JsonRoundTripsEveryField) {
   Result<Event> nulls = EventFromJson(EventToJson(GoldenEvent()));
   ASSERT_TRUE(nulls.ok()) << nulls.status().ToString();
   EXPECT_EQ(*nulls, GoldenEvent());
+  Event v2 = GoldenEventV2();
+  for (const std::string token : {"tok_5f1c0a9e", ""}) {
+    v2.source.token = token;
+    Result<Event> parsed_v2 = EventFromJson(EventToJson(v2));
+    ASSERT_TRUE(parsed_v2.ok()) << parsed_v2.status().ToString();
+    EXPECT_EQ(*parsed_v2, v2);
+  }
 }
 
 TEST(EventFormat, JsonParsingMakesDataCanonical) {
@@ -137,6 +188,7 @@ TEST(EventFormat, JsonRefusesMissingFields) {
   ExpectRefused(GoldenJsonWith(",\"actor\":\"bob\"", ""), "actor");
   ExpectRefused(GoldenJsonWith(",\"subject\":\"bob\"", ""), "subject");
   ExpectRefused(GoldenJsonWith(",\"format\":1", ""), "format");
+  ExpectRefused(GoldenJsonWith(",\"format\":1", ",\"format\":0"), "format");
   ExpectRefused(GoldenJsonWith("\"ip\":\"127.0.0.1\",", ""), "source.ip");
 }
 
@@ -144,6 +196,15 @@ TEST(EventFormat, JsonRefusesUnknownFields) {
   ExpectRefused(GoldenJsonWith("{\"position\"", "{\"extra\":1,\"position\""), "extra");
   ExpectRefused(GoldenJsonWith("\"user_agent\":null", "\"user_agent\":null,\"port\":1"),
                 "source.port");
+}
+
+// `source.token` belongs to format 2 and later, and to them it is required.
+TEST(EventFormat, JsonHasASourceTokenExactlyFromFormat2) {
+  ExpectRefused(GoldenJsonWith("\"user_agent\":null", "\"user_agent\":null,\"token\":null"),
+                "source.token");
+  std::string v2 = EventToJson(GoldenEventV2());
+  v2.replace(v2.find(",\"token\":\"tok_5f1c0a9e\""), 23, "");
+  ExpectRefused(v2, "source.token");
 }
 
 TEST(EventFormat, JsonRefusesMistypedFields) {
@@ -176,7 +237,8 @@ TEST(EventFormat, JsonRefusesWhatIsNotOneObject) {
 TEST(EventFormat, CsvQuotesOnlyWhatNeedsIt) {
   EXPECT_EQ(EventCsvHeader(),
             "position,id,stream,version,type,tenant,actor,subject,occurred_at,recorded_at,"
-            "command_id,correlation_id,source_ip,source_user_agent,data,prev_hash,hash,format\r\n");
+            "command_id,correlation_id,source_ip,source_user_agent,data,prev_hash,hash,format,"
+            "source_token\r\n");
   Event e = GoldenEvent();
   e.actor = "bob, jr";
   e.subject = "say \"hi\"";
@@ -188,7 +250,10 @@ TEST(EventFormat, CsvQuotesOnlyWhatNeedsIt) {
             "\"bob, jr\",\"say \"\"hi\"\"\",2026-11-21T10:00:00.000Z,2026-11-21T10:00:00.004Z,"
             "c-123,\"line\nbreak\",127.0.0.1,\"cr\rhere\",\"{\"\"a\"\":\"\"x\"\"}\","
             "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,"
-            "dd287be226c5d77d6d660d60822f4355c8e4c97c2167f911068244cde98dd159,1\r\n");
+            "dd287be226c5d77d6d660d60822f4355c8e4c97c2167f911068244cde98dd159,1,\r\n");
+  Event v2 = GoldenEventV2();
+  const std::string row = EventToCsvRow(v2);
+  EXPECT_EQ(row.substr(row.size() - 17), ",2,tok_5f1c0a9e\r\n");
 }
 
 TEST(EventFormat, FastTimeFormattingAgreesWithFormatTime) {

@@ -2,6 +2,7 @@
 
 #include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
+#include "eventstore/schema.h"
 #include "eventstore/sqlite.h"
 #include "tests/eventstore/test_util.h"
 
@@ -26,7 +27,7 @@ std::vector<Event> ExportedLog(const std::string& path) {
   EXPECT_TRUE(
       store->Append(MakeRequest("globex", "globex/instance", {MakeEvent("a", "eve")}, "c-1")).ok());
   Event with_source = MakeEvent("c", "bob");
-  with_source.source = {"127.0.0.1", "curl/7.88.1"};
+  with_source.source = {"127.0.0.1", "curl/7.88.1", "tok_0123"};
   with_source.correlation_id = "c-9";
   EXPECT_TRUE(store->Append(MakeRequest("acme", "acme/instance", {with_source}, "c-2")).ok());
   std::vector<Event> events;
@@ -282,10 +283,93 @@ TEST(EventStoreImport, RefusesAlteredOrMisplacedEventsAndWritesNothing) {
   ExpectRefused(
       events,
       [](auto& e) {
-        e[1].format = 2;
+        e[1].format = kEventFormat + 1;
         e[1].hash = ChainHash(e[1].prev_hash, e[1]);
       },
       2, "format");
+  // A token beside a format 1 event would be stored without being hashed.
+  ExpectRefused(
+      events,
+      [](auto& e) {
+        e[4].format = 1;
+        e[4].hash = ChainHash(e[4].prev_hash, e[4]);
+      },
+      5, "source.token is not part of format 1");
+}
+
+// The first `count` events made format 1 (as written before format 2), the chain rehashed.
+std::vector<Event> WithFormat1Prefix(std::vector<Event> events, std::size_t count) {
+  std::string prev_hash = kGenesisHash;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (i < count) {
+      events[i].format = 1;
+      events[i].source.token.clear();
+    }
+    events[i].prev_hash = prev_hash;
+    events[i].hash = ChainHash(prev_hash, events[i]);
+    prev_hash = events[i].hash;
+  }
+  return events;
+}
+
+// A log written before format 2 goes on: its events keep format 1, the chain runs through
+// both formats, and each reads back as it was.
+TEST(EventStoreImport, EventsOfEveryFormatImportAndVerify) {
+  TempDir dir;
+  const std::vector<Event> events = WithFormat1Prefix(ExportedLog(dir.File("source.db")), 3);
+  ASSERT_EQ(events[4].format, 2);
+  ASSERT_EQ(events[4].source.token, "tok_0123");
+  auto target = OpenStore(dir.File("target.db"));
+  ASSERT_TRUE(target->Import(events).ok());
+  EXPECT_EQ(target->Query(Filter{}, 100)->events, events);
+  Result<VerifyReport> report = target->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
+  Result<AppendResult> next =
+      target->Append(MakeRequest("acme", "acme/instance", {MakeEvent("d", "bob")}));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->events[0].format, kEventFormat);
+  EXPECT_TRUE(target->Verify()->ok);
+}
+
+// A file of schema version 1 (before events had a source token): a reader reads it as it is,
+// without writing to it; the first writer adds the column, and the old events stay format 1.
+TEST(EventStoreImport, AVersion1FileIsReadAsItIsAndUpgradedByItsFirstWriter) {
+  TempDir dir;
+  const std::vector<Event> events = WithFormat1Prefix(ExportedLog(dir.File("source.db")), 5);
+  const std::string path = dir.File("v1.db");
+  ASSERT_TRUE(OpenStore(path)->Import(events).ok());
+  {
+    RawDb raw(path);
+    std::string error;
+    ASSERT_EQ(
+        raw.Exec("ALTER TABLE events DROP COLUMN source_token; PRAGMA user_version = 1", &error),
+        SQLITE_OK)
+        << error;
+  }
+  {
+    Result<std::unique_ptr<EventStore>> reader = EventStore::OpenReadOnly(path);
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    EXPECT_EQ((*reader)->Query(Filter{}, 100)->events, events);
+    Result<VerifyReport> report = (*reader)->Verify();
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_TRUE(report->ok) << report->problem;
+  }
+  EXPECT_EQ(RawDb(path).Column("PRAGMA user_version"), std::vector<std::string>{"1"});
+
+  auto writer = OpenStore(path);
+  EXPECT_EQ(RawDb(path).Column("PRAGMA user_version"),
+            std::vector<std::string>{std::to_string(kSchemaVersion)});
+  EXPECT_EQ(writer->Query(Filter{}, 100)->events, events);
+  Event next = MakeEvent("d", "bob");
+  next.source.token = "tok_0123";
+  Result<AppendResult> appended = writer->Append(MakeRequest("acme", "acme/instance", {next}));
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  EXPECT_EQ(appended->events[0].format, kEventFormat);
+  EXPECT_EQ(writer->ReadStream("acme/instance")->back().source.token, "tok_0123");
+  Result<VerifyReport> report = writer->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
 }
 
 TEST(EventStoreImport, RefusesACommandIdUsedTwiceInATenant) {

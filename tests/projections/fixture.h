@@ -54,7 +54,7 @@ class AppFixture : public ::testing::Test {
   projections::CommandReply Run(const std::string& tenant, const std::string& body) {
     auto decoded = Decode(body);
     if (!decoded) return {};
-    auto reply = app_->commands->Execute(tenant, *decoded, Source{"127.0.0.1", "test"});
+    auto reply = app_->commands->Execute(tenant, *decoded, Source{"127.0.0.1", "test", ""});
     EXPECT_TRUE(reply.ok()) << reply.status().ToString();
     return reply.ok() ? *reply : projections::CommandReply{};
   }

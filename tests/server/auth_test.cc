@@ -191,5 +191,41 @@ TEST_F(Auth, ATenantsReviewerSeesOnlyItsTenantsHistory) {
   EXPECT_NE(ndjson.body.find("acme"), std::string::npos);
 }
 
+// The actor is what the client says; the token is who the server let in. Every event records
+// the public id of the token that sent its command, never its secret.
+TEST_F(Auth, EveryEventRecordsTheTokenThatSentItsCommand) {
+  auto id_of = [this](const std::string& secret) {
+    auto token = app_->tokens->Authenticate(secret);
+    EXPECT_TRUE(token.ok() && token->has_value());
+    return token.ok() && token->has_value() ? (*token)->id : std::string();
+  };
+  const HttpResponse granted = Command("acme",
+                                       {{"command", "invite_member"},
+                                        {"actor", "alice"},
+                                        {"member", "dave"},
+                                        {"email", "dave@acme.test"},
+                                        {"role", "user"}},
+                                       writer_);
+  ASSERT_EQ(granted.status, 201) << granted.body;
+  const HttpResponse refused = Act("disconnect_marketo", "carol");  // by the operator's token
+  ASSERT_EQ(refused.status, 409) << refused.body;
+
+  const HttpResponse history = Get("/v1/events?tenant=acme", reviewer_);
+  ASSERT_EQ(history.status, 200);
+  const json::array events = history.Json().at("events").as_array();
+  ASSERT_GE(events.size(), 5u);
+  // tenant.created (POST /v1/tenants), the seed's two invitations, dave's, the refusal.
+  EXPECT_EQ(Str(events[0].at("source"), "token"), id_of(operator_));
+  EXPECT_EQ(Str(events[1].at("source"), "token"), id_of(operator_));
+  const json::value& dave = events[events.size() - 2];
+  EXPECT_EQ(Str(dave.at("data"), "member"), "dave");
+  EXPECT_EQ(Str(dave.at("source"), "token"), id_of(writer_));
+  EXPECT_EQ(dave.at("format").to_number<int>(), 2);
+  EXPECT_EQ(Str(events.back(), "type"), "command.rejected");
+  EXPECT_EQ(Str(events.back().at("source"), "token"), id_of(operator_));
+  EXPECT_EQ(history.body.find(writer_), std::string::npos);
+  EXPECT_EQ(history.body.find(operator_), std::string::npos);
+}
+
 }  // namespace
 }  // namespace custody::servertest
