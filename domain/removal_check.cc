@@ -62,9 +62,9 @@ RemovalCheck CheckRemoval(const InstanceState& state, const std::string& member)
   } else if (state.has_access(successor)) {
     check.remaining_steps.push_back(
         {"revoke_marketo_access", member, successor,
-         Quoted(member) + " revokes " + who +
-             "'s Marketo integration access in Settings > Marketo > User Access (an admin "
-             "holding access cannot click Connect)"});
+         Quoted(member) + " revokes the Marketo integration access of " + who +
+             " in Settings > Marketo > User Access (an admin holding access cannot click "
+             "Connect)"});
   }
   if (successor.empty() || !state.is_connected(successor)) {
     check.remaining_steps.push_back(

@@ -42,11 +42,20 @@ struct Options {
 };
 
 // One atomic append to one stream: all of `events` are written, contiguously, or none is.
+// A stream a decision read besides the one it appends to, at the version it read.
+struct StreamPremise {
+  std::string stream;
+  std::int64_t version = 0;  // 0: the stream did not exist
+};
+
 struct AppendRequest {
   std::string stream;
   std::string tenant;
   // The stream's version before this append (0: the stream must be new). nullopt: no check.
   std::optional<std::int64_t> expected_version;
+  // Another stream the decision rests on (an onboarding step rests on the tenant's members):
+  // if it has moved on, nothing is written and the outcome is kPremiseChanged.
+  std::optional<StreamPremise> premise;
   // Idempotency key, unique per tenant. When an append with the same tenant and command_id
   // was committed before, nothing is written and the first append's events come back.
   std::string command_id;
@@ -55,7 +64,7 @@ struct AppendRequest {
 };
 
 struct AppendResult {
-  enum class Outcome { kAppended, kDuplicate, kVersionConflict };
+  enum class Outcome { kAppended, kDuplicate, kVersionConflict, kPremiseChanged };
   Outcome outcome = Outcome::kAppended;
   std::vector<Event> events;        // as stored: this append's, or the first one's (kDuplicate)
   std::int64_t stream_version = 0;  // after the append, or the actual one (kVersionConflict)

@@ -9,7 +9,8 @@ namespace custody::projections {
 namespace {
 
 // A retry follows a commit on the same stream by a writer outside this process's turns (an
-// import); it is rare, so a small bound only guards against a livelock.
+// import), or a change to the tenant's instance stream between an onboarding step's decision
+// and its append; both are rare, so a small bound only guards against a livelock.
 constexpr int kMaxAttempts = 64;
 
 // Reconstructs the refusal from a recorded command.rejected (for a repeated command_id).
@@ -81,6 +82,8 @@ void CommandService::WaitUntilIdle() {
 struct CommandService::Attempt {
   bool tenant_found = true;
   std::int64_t version = 0;
+  // The instance stream's version the decision read, when it appends to another stream.
+  std::optional<std::int64_t> instance_version;
   std::string actor;
   std::string command_name;
   std::optional<std::string> step;
@@ -126,6 +129,7 @@ void CommandService::ExecuteAsync(const std::string& tenant, DecodedCommand deco
       const OnboardingState state =
           found == view->onboarding.end() ? OnboardingState{} : found->second.aggregate;
       attempt.version = state.version;
+      attempt.instance_version = view->instance.version;
       attempt.step = std::string(StepName(step->step));
       attempt.decision = DecideOnboarding(view->instance, state, command.actor, *step);
     } else {
@@ -189,11 +193,7 @@ void CommandService::Start(Pending command) {
   }
   try {
     const CommandOptions& options = pending->options;
-    if (!options.command_id.empty()) {
-      auto first = store_.FindByCommandId(pending->tenant, options.command_id);
-      if (!first.ok()) return Reply(pending, first.status());
-      if (!first->empty()) return Reply(pending, ReplyFor(std::move(first).value(), true));
-    }
+    if (RepliedAsRepeat(pending)) return;
     pending->occurred_at = options.occurred_at.value_or(clock_());
     const std::string stream = pending->stream;
     turns_.Enter(stream, [this, pending] { return Decide(pending); });
@@ -219,6 +219,9 @@ bool CommandService::Decide(const std::shared_ptr<Pending>& pending) {
       return true;
     }
     if (options.expected_version && *options.expected_version != attempt.version) {
+      // A repeat of this command id may have been recorded while this one waited for its turn
+      // (a retry racing its own first attempt): that is a repeat, not a conflict.
+      if (RepliedAsRepeat(pending)) return true;
       CommandReply reply;
       reply.kind = CommandReply::Kind::kVersionConflict;
       reply.expected_version = *options.expected_version;
@@ -230,6 +233,10 @@ bool CommandService::Decide(const std::shared_ptr<Pending>& pending) {
     request.stream = pending->stream;
     request.tenant = pending->tenant;
     request.expected_version = attempt.version;
+    if (attempt.instance_version) {
+      request.premise =
+          eventstore::StreamPremise{InstanceStream(pending->tenant), *attempt.instance_version};
+    }
     request.command_id = options.command_id;
     auto envelope = [&](const events::Payload& payload, const std::string& subject) {
       Event event;
@@ -293,11 +300,31 @@ bool CommandService::OnAppended(const std::shared_ptr<Pending>& pending,
       }
       // A writer outside this process's turns (an import) won: decide again on the newer
       // state, still holding the turn.
-      if (++pending->attempts < kMaxAttempts) return Decide(pending);
-      Reply(pending, Status::Busy("the stream '" + pending->tenant +
-                                  "' is changing too fast to decide this command; try again"));
-      return true;
+      return DecideAgain(pending);
+    case eventstore::AppendResult::Outcome::kPremiseChanged:
+      // The tenant's members changed between an onboarding step's decision and its append (a
+      // removal racing a step): decide again on the state that holds the change.
+      return DecideAgain(pending);
   }
+  return true;
+}
+
+bool CommandService::DecideAgain(const std::shared_ptr<Pending>& pending) {
+  if (++pending->attempts < kMaxAttempts) return Decide(pending);
+  Reply(pending, Status::Busy("the tenant '" + pending->tenant +
+                              "' is changing too fast to decide this command; try again"));
+  return true;
+}
+
+bool CommandService::RepliedAsRepeat(const std::shared_ptr<Pending>& pending) {
+  if (pending->options.command_id.empty()) return false;
+  auto first = store_.FindByCommandId(pending->tenant, pending->options.command_id);
+  if (!first.ok()) {
+    Reply(pending, first.status());
+    return true;
+  }
+  if (first->empty()) return false;
+  Reply(pending, ReplyFor(std::move(first).value(), true));
   return true;
 }
 

@@ -57,9 +57,9 @@ TEST_F(Removal, OwnerCannotBeRemovedAndTheMessageListsTheHandover) {
 TEST_F(Removal, OwnerRefusalNamesTheRevocationWhenTheSuccessorHoldsAccess) {
   ASSERT_TRUE(Accepted(h.Connect("alice")));
   ASSERT_TRUE(Accepted(h.Grant("alice", "bob")));
-  EXPECT_TRUE(
-      Refused(h.Remove("alice", "alice"), "owner_cannot_be_removed",
-              {"1. 'alice' revokes 'bob'", "2. 'bob' establishes", "3. 'alice' disconnects"}));
+  EXPECT_TRUE(Refused(h.Remove("alice", "alice"), "owner_cannot_be_removed",
+                      {"1. 'alice' revokes the Marketo integration access of 'bob' in",
+                       "2. 'bob' establishes", "3. 'alice' disconnects"}));
 }
 
 TEST_F(Removal, AdminWhoDoesNotOwnTheConnectionCanBeRemoved) {
@@ -116,7 +116,9 @@ TEST_F(Removal, CheckWhenTheSuccessorHoldsAccess) {
   EXPECT_EQ(Steps(check), (std::vector<Strings>{{"revoke_marketo_access", "alice", "bob"},
                                                 {"connect_marketo", "bob", ""},
                                                 {"disconnect_marketo", "alice", ""}}));
-  EXPECT_NE(check.remaining_steps.at(0).description.find("revokes 'bob'"), std::string::npos);
+  EXPECT_NE(check.remaining_steps.at(0).description.find(
+                "revokes the Marketo integration access of 'bob' in"),
+            std::string::npos);
   EXPECT_NE(check.remaining_steps.at(2).description.find("ownership passes to 'bob'"),
             std::string::npos);
 }

@@ -5,9 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "domain/command_codec.h"
 #include "server/app.h"
@@ -66,6 +71,33 @@ class AppFixture : public ::testing::Test {
     if (auto decoded = Decode(body)) {
       app_->commands->ExecuteAsync(tenant, std::move(*decoded), {}, std::move(done));
     }
+  }
+
+  // Starts every body in `tenant` one after the other without waiting for any reply, then
+  // waits for all of them: the replies, each with the index of its body, in the order they
+  // came. Empty (with a test failure) if they do not all come within 30 s.
+  using Answer = std::pair<std::size_t, Result<projections::CommandReply>>;
+  std::vector<Answer> RunTogether(const std::string& tenant,
+                                  const std::vector<std::string>& bodies) {
+    // Shared with the callbacks, which may outlive this call if the wait gives up.
+    struct Answers {
+      std::mutex mutex;
+      std::condition_variable answered;
+      std::vector<Answer> replies;
+    };
+    const auto answers = std::make_shared<Answers>();
+    for (std::size_t i = 0; i < bodies.size(); ++i) {
+      RunAsync(tenant, bodies[i], [answers, i](Result<projections::CommandReply> reply) {
+        std::lock_guard lock(answers->mutex);
+        answers->replies.emplace_back(i, std::move(reply));
+        answers->answered.notify_all();
+      });
+    }
+    std::unique_lock lock(answers->mutex);
+    const bool all = answers->answered.wait_for(
+        lock, std::chrono::seconds(30), [&] { return answers->replies.size() == bodies.size(); });
+    EXPECT_TRUE(all) << answers->replies.size() << " of " << bodies.size() << " replies";
+    return all ? answers->replies : std::vector<Answer>{};
   }
 
   // Runs a command that must be recorded, and returns the position of its last event.

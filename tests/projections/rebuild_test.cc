@@ -252,25 +252,10 @@ TEST_F(AppFixture, AsyncCommandsOnOneStreamAreDecidedInArrivalOrder) {
       StepBody("bob", "start"),
       StepBody("bob", "get_started"),  // repeated: refused, after the steps before it
   };
-  // Shared with the callbacks, which may outlive this test's body if an assertion fails.
-  struct Answers {
-    std::mutex mutex;
-    std::condition_variable answered;
-    std::vector<std::pair<std::size_t, Result<projections::CommandReply>>> replies;
-  };
-  const auto answers = std::make_shared<Answers>();
-  for (std::size_t i = 0; i < bodies.size(); ++i) {
-    RunAsync("acme", bodies[i], [answers, i](Result<projections::CommandReply> reply) {
-      std::lock_guard lock(answers->mutex);
-      answers->replies.emplace_back(i, std::move(reply));
-      answers->answered.notify_all();
-    });
-  }
-  std::unique_lock lock(answers->mutex);
-  ASSERT_TRUE(answers->answered.wait_for(lock, std::chrono::seconds(30),
-                                         [&] { return answers->replies.size() == bodies.size(); }));
-  for (std::size_t i = 0; i < answers->replies.size(); ++i) {
-    const auto& [index, reply] = answers->replies[i];
+  const std::vector<Answer> replies = RunTogether("acme", bodies);
+  ASSERT_EQ(replies.size(), bodies.size());
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    const auto& [index, reply] = replies[i];
     EXPECT_EQ(index, i) << "answers come in arrival order";
     ASSERT_TRUE(reply.ok()) << reply.status().ToString();
     ASSERT_EQ(reply->events.size(), 1u);
@@ -283,8 +268,61 @@ TEST_F(AppFixture, AsyncCommandsOnOneStreamAreDecidedInArrivalOrder) {
       EXPECT_EQ(reply->refusal->rule, "step_out_of_order");
     }
   }
-  lock.unlock();
   EXPECT_EQ(View("acme").onboarding.at("bob").aggregate.version, 6);
+}
+
+// A step is decided on the tenant's members as they were, and appended to the member's own
+// stream: a removal committed in between must send it back to be decided again, or a removed
+// member would complete a step after its removal. Started back to back, the removal is
+// usually decided first and the step before the removal commits; twenty members so that the
+// race is met, not just possible. Whichever comes first, no step may follow the removal.
+TEST_F(AppFixture, AStepRacingTheRemovalOfItsMemberIsDecidedAgainAfterIt) {
+  CreateTenant("acme", "alice");
+  int decided_again = 0;
+  for (int i = 0; i < 20; ++i) {
+    const std::string member = "m" + std::to_string(i);
+    Record("acme", Invite("alice", member, "user"));
+    const std::vector<Answer> replies = RunTogether(
+        "acme", {OnMember("remove_member", "alice", member), StepBody(member, "get_started")});
+    ASSERT_EQ(replies.size(), 2u);
+    std::int64_t removed_at = 0, step_at = 0;
+    for (const auto& [index, reply] : replies) {
+      ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+      if (index == 0) {
+        ASSERT_EQ(reply->kind, Kind::kRecorded) << member;
+        removed_at = reply->position;
+      } else if (reply->kind == Kind::kRejected) {
+        EXPECT_EQ(reply->refusal->rule, "member_removed");
+        ++decided_again;
+      } else {
+        ASSERT_EQ(reply->kind, Kind::kRecorded);
+        step_at = reply->position;
+      }
+    }
+    if (step_at != 0) {
+      EXPECT_LT(step_at, removed_at) << member << " completed a step after removal";
+    }
+  }
+  EXPECT_GT(decided_again, 0) << "the race was never met";
+}
+
+// A client that retries while its first attempt waits for the disk sends the same command id
+// and the same expected_version: the retry is a repeat of the first, not a conflict with it.
+TEST_F(AppFixture, ARetryRacingItsFirstAttemptIsARepeatEvenWithAnExpectedVersion) {
+  CreateTenant("acme", "alice");  // instance stream at version 2
+  const std::string body =
+      R"({"command":"connect_marketo","actor":"alice","expected_version":2,"command_id":"k-1"})";
+  const std::vector<Answer> replies = RunTogether("acme", {body, body, body});
+  ASSERT_EQ(replies.size(), 3u);
+  std::vector<Event> first;
+  for (const auto& [index, reply] : replies) {
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    ASSERT_EQ(reply->kind, Kind::kRecorded) << "attempt " << index;
+    EXPECT_EQ(reply->duplicate, index != 0);
+    if (index == 0) first = reply->events;
+  }
+  for (const auto& [index, reply] : replies) EXPECT_EQ(reply->events, first);
+  EXPECT_EQ(View("acme").instance.version, 3);
 }
 
 // The service's continuations run on the writer thread: destroying it waits for them.
