@@ -226,7 +226,7 @@ void HistoryGenerator::Record(int tenant, const Command& command, std::vector<Ev
   };
   if (const auto* refusal = std::get_if<Refusal>(&command.decision)) {
     record(events::CommandRejected{command.name, refusal->rule, refusal->message, refusal->member,
-                                   command.step, refusal->expected_step},
+                                   command.step, refusal->expected_step, std::nullopt},
            refusal->member);
   } else {
     for (const Fact& fact : std::get<std::vector<Fact>>(command.decision)) {

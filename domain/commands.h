@@ -80,4 +80,17 @@ inline const char* NameOf(const Body& body) {
 
 inline bool IsOnboarding(const Body& body) { return std::holds_alternative<OnboardingStep>(body); }
 
+// The member a command names (invite, remove, grant, revoke), if it names one.
+inline std::optional<std::string> TargetOf(const Body& body) {
+  return std::visit(
+      [](const auto& b) -> std::optional<std::string> {
+        if constexpr (requires { b.member; }) {
+          return b.member;
+        } else {
+          return std::nullopt;
+        }
+      },
+      body);
+}
+
 }  // namespace custody::commands

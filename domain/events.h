@@ -137,10 +137,13 @@ struct CommandRejected {
   std::optional<std::string> member;
   std::optional<std::string> step;
   std::optional<std::string> expected_step;
+  // The member the refused command named (invite, remove, grant, revoke): `member` is whom
+  // the refusal is about, which is the actor when the actor may not act at all.
+  std::optional<std::string> target;
   template <class A>
   void serialize(A& a) {
     a(CEREAL_NVP(command), CEREAL_NVP(rule), CEREAL_NVP(message), CEREAL_NVP(member),
-      CEREAL_NVP(step), CEREAL_NVP(expected_step));
+      CEREAL_NVP(step), CEREAL_NVP(expected_step), CEREAL_NVP(target));
   }
 };
 

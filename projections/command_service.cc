@@ -87,6 +87,7 @@ struct CommandService::Attempt {
   std::string actor;
   std::string command_name;
   std::optional<std::string> step;
+  std::optional<std::string> target;  // the member the command names
   Decision decision;
 };
 
@@ -122,6 +123,7 @@ void CommandService::ExecuteAsync(const std::string& tenant, DecodedCommand deco
     Attempt attempt;
     attempt.actor = command.actor;
     attempt.command_name = commands::NameOf(command.body);
+    attempt.target = commands::TargetOf(command.body);
     if (view == nullptr || !view->instance.created) {
       attempt.tenant_found = false;
     } else if (const auto* step = std::get_if<commands::OnboardingStep>(&command.body)) {
@@ -254,9 +256,9 @@ bool CommandService::Decide(const std::shared_ptr<Pending>& pending) {
       return event;
     };
     if (const auto* refusal = std::get_if<Refusal>(&attempt.decision)) {
-      const events::CommandRejected rejected{attempt.command_name, refusal->rule,
-                                             refusal->message,     refusal->member,
-                                             attempt.step,         refusal->expected_step};
+      const events::CommandRejected rejected{
+          attempt.command_name, refusal->rule,          refusal->message, refusal->member,
+          attempt.step,         refusal->expected_step, attempt.target};
       request.events.push_back(envelope(rejected, refusal->member));
     } else {
       for (const Fact& fact : std::get<std::vector<Fact>>(attempt.decision)) {

@@ -6,6 +6,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "domain/command_codec.h"
 #include "domain/json.h"
 
 namespace custody::cli {
@@ -28,6 +29,11 @@ int Parse(const Args& args, const char* usage, const po::options_description& op
       return kDone;
     }
     po::notify(values);
+    // An unset shell variable must not silently mean $CUSTODY_DB or ./custody.db.
+    if (values.count("db") && values["db"].as<std::string>().empty()) {
+      std::cerr << "custody: --db needs a path (usage: " << usage << ")\n";
+      return kUsage;
+    }
   } catch (const po::required_option& error) {
     // Named as the usage line names it: FILE, ACTION, not "the option '--file'".
     std::string name = error.get_option_name();
@@ -48,6 +54,14 @@ std::string ResolveDb(const std::string& from_option) {
     return from_env;
   }
   return "custody.db";
+}
+
+int CheckTenantOption(const po::variables_map& values, const std::string& tenant) {
+  if (!values.count("tenant")) return -1;
+  if (tenant.empty())
+    return Fail(kUsage, "--tenant needs a tenant id; leave it out for every tenant");
+  if (std::string problem = TenantIdProblem(tenant); !problem.empty()) return Fail(kUsage, problem);
+  return -1;
 }
 
 int Fail(int code, const std::string& message) {

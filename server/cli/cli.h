@@ -41,6 +41,11 @@ int Parse(const Args& args, const char* usage,
           const boost::program_options::positional_options_description& positionals,
           boost::program_options::variables_map& values);
 
+// A --tenant given (export, replay) must name a tenant: an empty one (an unset shell variable)
+// would otherwise mean every tenant. Prints the problem and returns kUsage; -1 when fine.
+int CheckTenantOption(const boost::program_options::variables_map& values,
+                      const std::string& tenant);
+
 // --db, else $CUSTODY_DB, else custody.db in the current folder.
 std::string ResolveDb(const std::string& from_option);
 

@@ -1,9 +1,12 @@
 // custody verify, export and import: the history as a whole.
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <unordered_set>
 #include <vector>
 
 #include "domain/command_codec.h"
@@ -75,11 +78,7 @@ int RunExport(const Args& args) {
   if (format != "ndjson" && format != "csv") {
     return Fail(kUsage, "--format must be ndjson or csv, not '" + format + "'");
   }
-  if (!tenant.empty()) {
-    if (std::string problem = TenantIdProblem(tenant); !problem.empty()) {
-      return Fail(kUsage, problem);
-    }
-  }
+  if (int code = CheckTenantOption(values, tenant); code >= 0) return code;
   auto store = OpenForReading(ResolveDb(db));
   if (!store.ok()) return StorageFailure(store.status());
 
@@ -122,21 +121,46 @@ std::string ReadExport(std::istream& in,
 // Events per transaction of the import.
 constexpr std::size_t kBatch = 20000;
 
-// First pass: the file must be a whole, unaltered chain from position 1. `batch_ends` gets the
-// hash of each batch's last event: as each hash covers the one before it, the second pass
-// imports a batch only if it ends on the same hash, so it never loads what was not checked.
+// What is wrong with an event's stream name for its tenant, for a message; empty when it is
+// one of the tenant's streams: "{tenant}/instance" or "{tenant}/onboarding/{member}".
+std::string StreamProblem(const Event& event) {
+  if (std::string problem = TenantIdProblem(event.tenant); !problem.empty()) return problem;
+  if (event.stream == InstanceStream(event.tenant)) return "";
+  const std::string onboarding = event.tenant + std::string(kOnboardingInfix);
+  if (event.stream.starts_with(onboarding) &&
+      IsValidId(std::string_view(event.stream).substr(onboarding.size()))) {
+    return "";
+  }
+  return "stream '" + event.stream + "' is not a stream of tenant '" + event.tenant +
+         "' ({tenant}/instance or {tenant}/onboarding/{member})";
+}
+
+// First pass: the file must be a whole, unaltered chain from position 1 that the log would
+// take as it is, so that a refused file writes nothing. `batch_ends` gets the hash of each
+// batch's last event: as each hash covers the one before it, the second pass imports a batch
+// only if it ends on the same hash, so it never loads what was not checked.
 std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::string>* batch_ends) {
   std::int64_t position = 0;
   std::string previous = eventstore::kGenesisHash;
-  std::map<std::string, std::int64_t> versions;
+  TimeMs last_recorded_at = kMinTime;
+  struct StreamSeen {
+    std::int64_t version = 0;
+    std::string tenant;
+  };
+  std::map<std::string, StreamSeen> streams;
+  // Every (tenant, command_id) met: a command's events are consecutive, so an id met again
+  // after another command is a reuse, which the log's key refuses.
+  std::unordered_set<std::string> commands;
+  std::string command;  // the key of the command whose events are being read
   const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) -> std::string {
     if (event.position != position + 1) {
       return "position " + std::to_string(event.position) + " where " +
              std::to_string(position + 1) + " was expected";
     }
-    if (event.version != versions[event.stream] + 1) {
+    StreamSeen& stream = streams[event.stream];
+    if (event.version != stream.version + 1) {
       return "stream " + event.stream + " version " + std::to_string(event.version) + " where " +
-             std::to_string(versions[event.stream] + 1) + " was expected";
+             std::to_string(stream.version + 1) + " was expected";
     }
     if (event.prev_hash != previous) return "prev_hash does not match the previous event's hash";
     // A well-chained event this version cannot read would stop the projections on start.
@@ -145,8 +169,28 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
       return "hash does not match the event's content (position " + std::to_string(event.position) +
              ")";
     }
+    // Well chained, yet not a history custody writes: a forger can rehash anything.
+    if (std::string bad = StreamProblem(event); !bad.empty()) return bad;
+    if (stream.version == 0) {
+      stream.tenant = event.tenant;
+    } else if (stream.tenant != event.tenant) {
+      return "stream " + event.stream + " belongs to tenant '" + stream.tenant + "'";
+    }
+    if (event.recorded_at < last_recorded_at) {
+      return "recorded_at is earlier than the previous event's";
+    }
+    if (event.command_id.empty()) {
+      command.clear();
+    } else if (std::string key = event.tenant + '\n' + event.command_id; key != command) {
+      if (!commands.insert(key).second) {
+        return "command_id '" + event.command_id + "' was used before in tenant '" + event.tenant +
+               "'";
+      }
+      command = std::move(key);
+    }
     position = event.position;
-    versions[event.stream] = event.version;
+    stream.version = event.version;
+    last_recorded_at = event.recorded_at;
     previous = event.hash;
     if (++*count % kBatch == 0) batch_ends->push_back(previous);
     return "";
@@ -173,13 +217,16 @@ int RunImport(const Args& args) {
   // The file is read twice, to check it whole and then to load it: a pipe would be empty the
   // second time (and opening a FIFO nobody writes would wait forever).
   std::error_code error;
+  if (!std::filesystem::exists(file, error)) {
+    return Fail(kUsage, "'" + file + "' does not exist");
+  }
   if (!std::filesystem::is_regular_file(file, error)) {
     return Fail(kUsage, "'" + file +
                             "' is not a regular file: import reads its file twice (to check it "
                             "whole, then to load it), so save the export to a file first");
   }
   std::ifstream in(file, std::ios::binary);
-  if (!in) return Fail(kUsage, "cannot open '" + file + "'");
+  if (!in) return Fail(kUsage, "cannot open '" + file + "': " + std::strerror(errno));
 
   // Check the whole file before writing anything, so a doctored line imports nothing.
   std::size_t count = 0;

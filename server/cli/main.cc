@@ -47,7 +47,14 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string> args(argv + 2, argv + argc);
   for (const Subcommand& command : Subcommands()) {
-    if (name == command.name) return command.run(args);
+    if (name != command.name) continue;
+    const int code = command.run(args);
+    // Output lost to a full disk or a closed pipe must not pass for done.
+    if (!std::cout.flush() && code == custody::cli::kDone) {
+      std::cerr << "custody: cannot write to standard output\n";
+      return custody::cli::kStorage;
+    }
+    return code;
   }
   std::cerr << "custody: unknown command '" << name << "' (see custody --help)\n";
   return custody::cli::kUsage;

@@ -57,6 +57,7 @@ int RunReplay(const Args& args) {
       code >= 0) {
     return code;
   }
+  if (int code = CheckTenantOption(values, tenant); code >= 0) return code;
   auto store = eventstore::EventStore::OpenReadOnly(ResolveDb(db));
   if (!store.ok()) return StorageFailure(store.status());
 
@@ -105,7 +106,10 @@ int RunReplay(const Args& args) {
         projections::RenderTenant(tenant->first, tenant->second, state.position);
   }
   if (!tenant.empty() && tenants.empty()) {
-    return Fail(kUsage, "no events for tenant '" + tenant + "'");
+    return Fail(kUsage,
+                "no events for tenant '" + tenant + "'" +
+                    (state.position < head ? " up to position " + std::to_string(state.position)
+                                           : std::string()));
   }
   PrintPretty(std::cout, json::object{{"position", state.position}, {"tenants", tenants}});
   return kDone;

@@ -23,6 +23,13 @@ namespace {
 
 namespace po = boost::program_options;
 
+// What --body-limit and --max-connections accept: a body below 1 KiB could not hold a command
+// with its optional fields, one over 16 MiB is not a command; a connection is a file
+// descriptor, and past 65,536 the process's limit is the bound anyway.
+constexpr std::int64_t kMinBodyLimit = 1024;
+constexpr std::int64_t kMaxBodyLimit = 16 * 1024 * 1024;
+constexpr std::int64_t kMaxConnections = 65536;
+
 // HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:0.
 bool ParseListen(const std::string& listen, server::ServerOptions& options) {
   const auto colon = listen.rfind(':');
@@ -140,6 +147,9 @@ int RunServe(const Args& args) {
   std::string db, listen = "127.0.0.1:8080";
   bool demo = false;
   server::ServerOptions server_options;
+  // Read as signed numbers: "-5" into a size_t would wrap around to no limit at all.
+  auto body_limit = static_cast<std::int64_t>(server_options.body_limit);
+  auto max_connections = static_cast<std::int64_t>(server_options.max_connections);
   int read_timeout = static_cast<int>(server_options.read_timeout.count());
   int idle_timeout = static_cast<int>(server_options.idle_timeout.count());
   po::options_description options("custody serve");
@@ -148,10 +158,10 @@ int RunServe(const Args& args) {
                         "where to listen (default 127.0.0.1:8080; port 0 picks a free one)")(
       "demo", po::bool_switch(&demo),
       "load the demo stories (into an empty database, or one holding them), print tokens")(
-      "body-limit", po::value(&server_options.body_limit)->value_name("BYTES"),
-      "largest request body accepted (default 65536)")(
-      "max-connections", po::value(&server_options.max_connections)->value_name("N"),
-      "connections served at once (default 1024)")(
+      "body-limit", po::value(&body_limit)->value_name("BYTES"),
+      "largest request body accepted (default 65536; 1024 to 16777216)")(
+      "max-connections", po::value(&max_connections)->value_name("N"),
+      "connections served at once (default 1024; 1 to 65536)")(
       "header-limit", po::value(&server_options.header_limit)->value_name("BYTES"),
       "largest request header accepted (default 16384; 1024 to 60000)")(
       "read-timeout", po::value(&read_timeout)->value_name("SECONDS"),
@@ -171,6 +181,15 @@ int RunServe(const Args& args) {
     return Fail(kUsage, "--header-limit must be from " + std::to_string(server::kMinHeaderLimit) +
                             " to " + std::to_string(server::kMaxHeaderLimit) + " bytes");
   }
+  if (body_limit < kMinBodyLimit || body_limit > kMaxBodyLimit) {
+    return Fail(kUsage, "--body-limit must be from " + std::to_string(kMinBodyLimit) + " to " +
+                            std::to_string(kMaxBodyLimit) + " bytes");
+  }
+  if (max_connections < 1 || max_connections > kMaxConnections) {
+    return Fail(kUsage, "--max-connections must be from 1 to " + std::to_string(kMaxConnections));
+  }
+  server_options.body_limit = static_cast<std::size_t>(body_limit);
+  server_options.max_connections = static_cast<std::size_t>(max_connections);
   if (read_timeout < 1 || idle_timeout < 1) {
     return Fail(kUsage, "--read-timeout and --idle-timeout must be at least 1 second");
   }

@@ -29,10 +29,18 @@ int Add(eventstore::TokenStore& tokens, const std::string& role, const std::stri
                 added.status().message());
   }
   const auto& [token, secret] = *added;
-  std::cout << "token " << token.id << " (" << token.role
-            << (token.tenant.empty() ? ", every tenant" : ", tenant " + token.tenant) << ")\n"
-            << secret << "\n"
-            << "Keep it now: custody stores only its hash and cannot show it again.\n";
+  // The secret alone on standard output (TOKEN=$(custody token add ...)), the rest on stderr.
+  std::cout << secret << "\n" << std::flush;
+  if (!std::cout) {
+    // Nobody saw the secret: a token nobody can use or recognise is revoked at once.
+    const Status revoked = tokens.Revoke(token.id, server::SystemNow());
+    return Fail(kStorage, "cannot write the token to standard output; " + token.id +
+                              (revoked.ok() ? " was revoked"
+                                            : " could not be revoked: " + revoked.ToString()));
+  }
+  std::cerr << "token " << token.id << " (" << token.role
+            << (token.tenant.empty() ? ", every tenant" : ", tenant " + token.tenant)
+            << "): keep it now, custody stores only its hash and cannot show it again.\n";
   return kDone;
 }
 

@@ -9,7 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include <fstream>
 #include <sstream>
@@ -42,14 +44,17 @@ class Cli : public ::testing::Test {
  protected:
   // Runs `custody <args>` in the temporary folder; `args` is shell syntax, `environment` is
   // put before the command (e.g. "CUSTODY_DB=x.db").
-  Outcome Custody(const std::string& args, const std::string& environment = "") {
-    const std::string out = dir_.File("stdout"), err = dir_.File("stderr");
+  // `redirect` is where standard output goes instead of Outcome::out (e.g. /dev/full).
+  Outcome Custody(const std::string& args, const std::string& environment = "",
+                  const std::string& redirect = "") {
+    const std::string out = redirect.empty() ? dir_.File("stdout") : redirect;
+    const std::string err = dir_.File("stderr");
     const std::string command = "cd " + dir_.path().string() + " && " + environment + " " +
                                 CUSTODY_BINARY + " " + args + " >" + out + " 2>" + err;
     const int status = std::system(command.c_str());
     Outcome run;
     run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    run.out = Slurp(out);
+    if (redirect.empty()) run.out = Slurp(out);
     run.err = Slurp(err);
     return run;
   }
@@ -410,11 +415,12 @@ TEST_F(Cli, TokensArePrintedOnceListedWithoutSecretsAndRevocable) {
   const Outcome added =
       Custody("token add --role reviewer --tenant acme --name audit --db " + db());
   ASSERT_EQ(added.code, 0) << added.err;
-  const auto secret_at = added.out.find("cst_");
-  ASSERT_NE(secret_at, std::string::npos);
-  const std::string secret =
-      added.out.substr(secret_at, added.out.find('\n', secret_at) - secret_at);
-  const std::string id = added.out.substr(6, added.out.find(' ', 6) - 6);  // "token <id> (..."
+  // The secret alone on standard output, so that TOKEN=$(custody token add ...) holds it.
+  ASSERT_TRUE(added.out.starts_with("cst_")) << added.out;
+  ASSERT_EQ(CountLines(added.out), 1);
+  const std::string secret = added.out.substr(0, added.out.size() - 1);
+  ASSERT_TRUE(added.err.starts_with("token tok_")) << added.err;
+  const std::string id = added.err.substr(6, added.err.find(' ', 6) - 6);  // "token <id> (..."
 
   // A name longer than the others still leaves its columns apart.
   ASSERT_EQ(
@@ -473,6 +479,111 @@ TEST_F(Cli, TokenCommandsDropNothingTheyAreGiven) {
   if (std::filesystem::exists(db())) {
     EXPECT_EQ(CountLines(Custody("token list --db " + db()).out), 1);  // the header only
   }
+}
+
+TEST_F(Cli, OutputThatCannotBeWrittenIsAStorageFailure) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  for (const std::string command : {"verify", "replay", "export", "token list"}) {
+    const Outcome lost = Custody(command + " --db " + db(), "", "/dev/full");
+    EXPECT_EQ(lost.code, 3) << command;
+    EXPECT_NE(lost.err.find("cannot write"), std::string::npos) << command << ": " << lost.err;
+  }
+  // Nobody saw the secret: the token is revoked rather than left live and unknown.
+  const Outcome lost =
+      Custody("token add --role operator --name lost --db " + db(), "", "/dev/full");
+  EXPECT_EQ(lost.code, 3);
+  EXPECT_NE(lost.err.find("was revoked"), std::string::npos) << lost.err;
+  const Outcome listed = Custody("token list --db " + db());
+  const std::size_t row = listed.out.find(" lost ");
+  ASSERT_NE(row, std::string::npos) << listed.out;
+  const std::string line = listed.out.substr(row, listed.out.find('\n', row) - row);
+  EXPECT_FALSE(line.ends_with("-")) << "not revoked: " << line;
+}
+
+TEST_F(Cli, AnEmptyDbOrTenantIsAUsageErrorNotTheDefault) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  const std::string tokens = Custody("token list --db " + db()).out;
+  for (const std::string& command : std::vector<std::string>{
+           "verify --db ''", "token add --role operator --db ''", "export --tenant '' --db " + db(),
+           "replay --tenant '' --db " + db(), "replay --tenant 'a b' --db " + db()}) {
+    const Outcome refused = Custody(command, "CUSTODY_DB=" + db());
+    EXPECT_EQ(refused.code, 2) << command;
+    EXPECT_TRUE(refused.out.empty()) << command << ": " << refused.out;
+  }
+  EXPECT_EQ(Custody("token list --db " + db()).out, tokens);
+  // A tenant with no events yet at the position asked says so.
+  const Outcome early = Custody("replay --tenant globex --until 1 --db " + db());
+  EXPECT_EQ(early.code, 2);
+  EXPECT_NE(early.err.find("no events for tenant 'globex' up to position 1"), std::string::npos)
+      << early.err;
+}
+
+// A history rehashed after an edit is well chained, yet not one the log would take: each of
+// these is refused by the first pass, naming the line, before any database is created.
+TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  std::vector<Event> events;
+  std::istringstream lines(Custody("export --db " + db()).out);
+  for (std::string line; std::getline(lines, line);) {
+    auto event = eventstore::EventFromJson(line);
+    ASSERT_TRUE(event.ok()) << event.status().ToString();
+    events.push_back(*event);
+  }
+  ASSERT_GT(events.size(), 40u);
+  const std::size_t globex = std::find_if(events.begin(), events.end(),
+                                          [](const Event& e) { return e.tenant == "globex"; }) -
+                             events.begin();
+  ASSERT_LT(globex, events.size());
+  // An acme event of a later command, to be given the first command's id.
+  ASSERT_FALSE(events[0].command_id.empty());
+  std::size_t reuse = 5;
+  while (reuse < events.size() &&
+         (events[reuse].tenant != "acme" || events[reuse].command_id.empty() ||
+          events[reuse].command_id == events[reuse - 1].command_id)) {
+    ++reuse;
+  }
+  ASSERT_LT(reuse, events.size());
+  struct Forgery {
+    std::string problem;
+    std::size_t line;  // 1-based
+    std::function<void(std::vector<Event>&)> edit;
+  };
+  const std::vector<Forgery> forgeries = {
+      {"recorded_at is earlier", 6, [](auto& e) { e[5].recorded_at = e[4].recorded_at - 1; }},
+      {"is not a stream of tenant 'globex'", 10, [](auto& e) { e[9].tenant = "globex"; }},
+      {"was used before in tenant 'acme'", reuse + 1,
+       [reuse](auto& e) { e[reuse].command_id = e[0].command_id; }},
+      {"is no tenant id", globex + 1,
+       [globex](auto& e) {
+         for (std::size_t i = globex; i < e.size(); ++i) {
+           if (e[i].tenant != "globex") continue;
+           e[i].tenant = "glo bex";
+           e[i].stream.replace(0, 6, "glo bex");
+         }
+       }},
+  };
+  for (const Forgery& forgery : forgeries) {
+    std::vector<Event> forged = events;
+    forgery.edit(forged);
+    std::string prev_hash = eventstore::kGenesisHash;
+    std::ofstream file(dir_.File("forged.ndjson"), std::ios::trunc);
+    for (Event& event : forged) {
+      event.prev_hash = prev_hash;
+      event.hash = prev_hash = eventstore::ChainHash(prev_hash, event);
+      file << eventstore::EventToJson(event) << "\n";
+    }
+    file.close();
+    const std::string copy = dir_.File("copy.db");
+    const Outcome refused = Custody("import --db " + copy + " " + dir_.File("forged.ndjson"));
+    EXPECT_EQ(refused.code, 1) << forgery.problem << ": " << refused.err;
+    EXPECT_NE(refused.err.find("line " + std::to_string(forgery.line) + ":"), std::string::npos)
+        << refused.err;
+    EXPECT_NE(refused.err.find(forgery.problem), std::string::npos) << refused.err;
+    EXPECT_FALSE(std::filesystem::exists(copy)) << forgery.problem;
+  }
+  const Outcome missing = Custody("import --db " + dir_.File("copy.db") + " nowhere.ndjson");
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("'nowhere.ndjson' does not exist"), std::string::npos) << missing.err;
 }
 
 TEST_F(Cli, ExportRefusesATenantThatIsNoTenantId) {

@@ -36,7 +36,10 @@ std::vector<Sample> Samples() {
                               "c@d",    "outlook",          "e@f", false,
                               "viewed", "web_app",          "lead"};
   events::CommandRejected refused{
-      "onboarding_step", "step_out_of_order", "say \"next\"\n", "carol", "start", "next"};
+      "onboarding_step", "step_out_of_order", "say \"next\"\n", "carol", "start", "next",
+      std::nullopt};
+  events::CommandRejected aimed{"remove_member", "not_an_admin", "only an admin", "uma",
+                                std::nullopt,    std::nullopt,   "alice"};
   return {
       {events::TenantCreated{"acme"}, "tenant.created", R"({"tenant":"acme"})"},
       {events::MemberInvited{"bob", "bob@acme.test", "admin"}, "member.invited",
@@ -64,12 +67,15 @@ std::vector<Sample> Samples() {
        R"("record":"lead","sales_email":"a@b","salesforce_email":"c@d","skipped":false,)"
        R"("step":"msi_panel_opened","target":"web_app"})"},
       {events::CommandRejected{"connect_marketo", "not_an_admin", "only an admin", std::nullopt,
-                               std::nullopt, std::nullopt},
+                               std::nullopt, std::nullopt, std::nullopt},
        "command.rejected",
        R"({"command":"connect_marketo","message":"only an admin","rule":"not_an_admin"})"},
       {refused, "command.rejected",
        R"({"command":"onboarding_step","expected_step":"next","member":"carol",)"
        R"("message":"say \"next\"\n","rule":"step_out_of_order","step":"start"})"},
+      {aimed, "command.rejected",
+       R"({"command":"remove_member","member":"uma","message":"only an admin",)"
+       R"("rule":"not_an_admin","target":"alice"})"},
   };
 }
 

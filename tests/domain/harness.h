@@ -101,7 +101,8 @@ class Harness {
     last_begin_ = log_.size();
     if (const auto* refusal = std::get_if<Refusal>(&decision)) {
       events::CommandRejected rejected{command,         refusal->rule, refusal->message,
-                                       refusal->member, std::nullopt,  refusal->expected_step};
+                                       refusal->member, std::nullopt,  refusal->expected_step,
+                                       std::nullopt};
       if (step != nullptr) rejected.step = std::string(StepName(step->step));
       Append(onboarding_of, actor, refusal->member, rejected);
       return;

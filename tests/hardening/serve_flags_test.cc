@@ -40,13 +40,19 @@ TEST(ServeFlags, HeaderLimitAndReadTimeoutApply) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.Log();
 }
 
-TEST(ServeFlags, ATimeoutOrHeaderLimitOutOfRangeIsAUsageError) {
+TEST(ServeFlags, ALimitOrTimeoutOutOfRangeIsAUsageError) {
   // A header limit over 60,000 bytes would let one field reach the 64 KiB the HTTP library
   // cannot hold.
   for (const std::vector<std::string>& flags :
        {std::vector<std::string>{"--read-timeout", "0"},
         std::vector<std::string>{"--header-limit", "70000"},
-        std::vector<std::string>{"--header-limit", "100"}}) {
+        std::vector<std::string>{"--header-limit", "100"},
+        // Read as a size, "-5" once wrapped around to no body limit at all.
+        std::vector<std::string>{"--body-limit", "-5"},
+        std::vector<std::string>{"--body-limit", "0"},
+        std::vector<std::string>{"--body-limit", "16777217"},
+        std::vector<std::string>{"--max-connections", "0"},
+        std::vector<std::string>{"--max-connections", "-1"}}) {
     testing::TempDir dir;
     ServerProcess server(CUSTODY_BINARY, dir.File("custody.db"), dir.File("serve.log"), flags);
     EXPECT_EQ(server.port(), 0) << flags[0] << " " << flags[1];

@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "domain/events.h"
 #include "projections/render.h"
 #include "projections/trace.h"
 #include "tests/projections/fixture.h"
@@ -67,6 +68,19 @@ TEST_F(HandoverStory, RefusalsAreRecordedAndChangeNothing) {
   ASSERT_EQ(page->events.size(), 2u);
   EXPECT_EQ(page->events[0].actor, "bob");
   EXPECT_NE(page->events[0].data.find("access_must_be_revoked_first"), std::string::npos);
+  EXPECT_EQ(page->events[0].data.find("\"target\""), std::string::npos);  // connect names none
+  EXPECT_NE(page->events[1].data.find("\"target\":\"alice\""), std::string::npos);
+
+  // Refused for who the actor is, the record still says at whom the command was aimed.
+  Record("acme", Invite("alice", "uma", "user"));
+  EXPECT_EQ(Refuse("acme", OnMember("remove_member", "uma", "alice")), "not_an_admin");
+  const Event last = app_->store->Query(rejected, 10)->events.back();
+  auto payload = events::DecodeEvent(last);
+  ASSERT_TRUE(payload.ok()) << payload.status().ToString();
+  const auto& refusal = std::get<events::CommandRejected>(*payload);
+  EXPECT_EQ(refusal.member, "uma");
+  EXPECT_EQ(refusal.target, "alice");
+  EXPECT_EQ(last.subject, "uma");
 }
 
 TEST_F(HandoverStory, RemovalCheckListsTheHandoverUntilItIsDone) {
