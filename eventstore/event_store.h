@@ -42,20 +42,11 @@ struct Options {
 };
 
 // One atomic append to one stream: all of `events` are written, contiguously, or none is.
-// A stream a decision read besides the one it appends to, at the version it read.
-struct StreamPremise {
-  std::string stream;
-  std::int64_t version = 0;  // 0: the stream did not exist
-};
-
 struct AppendRequest {
   std::string stream;
   std::string tenant;
   // The stream's version before this append (0: the stream must be new). nullopt: no check.
   std::optional<std::int64_t> expected_version;
-  // Another stream the decision rests on (an onboarding step rests on the tenant's members):
-  // if it has moved on, nothing is written and the outcome is kPremiseChanged.
-  std::optional<StreamPremise> premise;
   // Idempotency key, unique per tenant. When an append with the same tenant and command_id
   // was committed before, nothing is written and the first append's events come back.
   std::string command_id;
@@ -64,7 +55,7 @@ struct AppendRequest {
 };
 
 struct AppendResult {
-  enum class Outcome { kAppended, kDuplicate, kVersionConflict, kPremiseChanged };
+  enum class Outcome { kAppended, kDuplicate, kVersionConflict };
   Outcome outcome = Outcome::kAppended;
   std::vector<Event> events;        // as stored: this append's, or the first one's (kDuplicate)
   std::int64_t stream_version = 0;  // after the append, or the actual one (kVersionConflict)
@@ -157,7 +148,9 @@ class EventStore {
   // Loads events that already carry position, version, prev_hash and hash (an export), in
   // order, after the current head. Recomputes and checks every hash, position and version and
   // writes nothing unless all of `events` pass: kCorruption naming the first bad position and
-  // what is wrong. The bulk path: one transaction per call; listeners see the events.
+  // what is wrong. The bulk path: one transaction per call; listeners see the events. A call
+  // holds whole commands: the events of one (tenant, command_id) are never split between two
+  // calls, or the second would find the command id taken.
   Status Import(const std::vector<Event>& events);
 
   // The events of the first committed append with this tenant and command id (empty: none).

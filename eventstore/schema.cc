@@ -253,9 +253,10 @@ Result<std::unique_ptr<Database>> OpenCustodyDatabase(const std::string& path,
       !status.ok()) {
     return status;
   }
-  if (header->user_version < kSchemaVersion) {
+  if (header->user_version < kSchemaVersion && (options.upgrade || header->user_version == 0)) {
     if (Status status = Upgrade(*db); !status.ok()) return status;
   }
+  if (!options.upgrade) return db;
   Result<bool> indexed = HasQueryIndexes(*db);
   if (!indexed.ok()) return indexed.status();
   if (!*indexed) {

@@ -21,6 +21,10 @@ struct OpenOptions {
   Database::Mode mode = Database::Mode::kReadWrite;
   bool synchronous_full = true;
   std::string vfs_name = {};  // empty: SQLite's default VFS
+  // kReadWrite: bring an older file to this code's schema (and create missing query indexes).
+  // False leaves an existing file's schema as it is (a new one is still created): for the
+  // token store, whose table is the same in every version, beside a server of another version.
+  bool upgrade = true;
 };
 
 // Opens a connection to the custody database at `path`, checking that it is one:

@@ -2,7 +2,9 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <mutex>
+#include <string_view>
 
 #include "domain/command_codec.h"
 #include "domain/utf8.h"
@@ -76,9 +78,16 @@ TokenStore::TokenStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 TokenStore::~TokenStore() = default;
 
+bool IsTokenId(std::string_view id) {
+  constexpr std::string_view kPrefix = "tok_";
+  if (id.size() != kPrefix.size() + 2 * kIdBytes || !id.starts_with(kPrefix)) return false;
+  return std::all_of(id.begin() + kPrefix.size(), id.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
 Result<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& path) {
   Result<std::unique_ptr<Database>> db =
-      OpenCustodyDatabase(path, OpenOptions{Database::Mode::kReadWrite, true});
+      OpenCustodyDatabase(path, OpenOptions{Database::Mode::kReadWrite, true, {}, false});
   if (!db.ok()) return db.status();
   return std::unique_ptr<TokenStore>(new TokenStore(std::make_unique<Impl>(std::move(db).value())));
 }

@@ -13,6 +13,9 @@
 
 namespace custody::eventstore {
 
+// Whether `id` has the form of a token's public id: "tok_" and 8 lower-case hex digits.
+bool IsTokenId(std::string_view id);
+
 struct Token {
   std::string id;      // public identifier, e.g. "tok_3f9a..."; safe to print
   std::string role;    // "operator", "writer" or "reviewer"

@@ -129,6 +129,10 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
     e.source_user_agent = s.ColumnText(16);
     e.data = s.ColumnText(17);
     e.source_token = s.ColumnText(18);
+    if (!HasSourceToken(e.format) && !e.source_token.empty()) {
+      return fail(expected,
+                  "source_token is set on a format 1 event, whose hash does not cover it");
+    }
     bytes.clear();
     AppendCanonicalBytes(bytes, e);
     Digest hash;

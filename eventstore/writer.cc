@@ -322,18 +322,6 @@ Status Writer::Stage(Work& work, Batch& batch) {
     work.result = std::move(conflict);
     return Status::Ok();
   }
-  if (request.premise) {
-    Result<StreamRow*> premise = LookupStream(request.premise->stream);
-    if (!premise.ok()) return premise.status();
-    const std::int64_t premise_version = *premise == nullptr ? 0 : (*premise)->version;
-    if (premise_version != request.premise->version) {
-      AppendResult changed;
-      changed.outcome = AppendResult::Outcome::kPremiseChanged;
-      changed.stream_version = current;
-      work.result = std::move(changed);
-      return Status::Ok();
-    }
-  }
   if (stream == nullptr) {
     Result<std::int64_t> id = InsertStream(*db_, request.stream, request.tenant);
     if (!id.ok()) return id.status();

@@ -8,9 +8,9 @@
 namespace custody::projections {
 namespace {
 
-// A retry follows a commit on the same stream by a writer outside this process's turns (an
-// import), or a change to the tenant's instance stream between an onboarding step's decision
-// and its append; both are rare, so a small bound only guards against a livelock.
+// A retry follows a commit on the same stream by a writer outside this process's turns, which
+// the store's writer lock leaves to a process that ignores it; a small bound only guards
+// against a livelock.
 constexpr int kMaxAttempts = 64;
 
 // Reconstructs the refusal from a recorded command.rejected (for a repeated command_id).
@@ -82,8 +82,6 @@ void CommandService::WaitUntilIdle() {
 struct CommandService::Attempt {
   bool tenant_found = true;
   std::int64_t version = 0;
-  // The instance stream's version the decision read, when it appends to another stream.
-  std::optional<std::int64_t> instance_version;
   std::string actor;
   std::string command_name;
   std::optional<std::string> step;
@@ -95,6 +93,9 @@ struct CommandService::Attempt {
 struct CommandService::Pending {
   std::string tenant;
   std::string stream;
+  // The onboarding stream of the member an invitation or a removal names: its steps are
+  // decided on that membership, so the command holds that stream's turn too.
+  std::string member_stream;
   CommandOptions options;
   Source source;
   std::function<Attempt(const TenantView*)> decide;
@@ -119,6 +120,12 @@ void CommandService::ExecuteAsync(const std::string& tenant, DecodedCommand deco
   std::string stream = std::holds_alternative<commands::OnboardingStep>(decoded.command.body)
                            ? OnboardingStream(tenant, decoded.command.actor)
                            : InstanceStream(tenant);
+  std::string member_stream;
+  if (const auto* invite = std::get_if<commands::InviteMember>(&decoded.command.body)) {
+    member_stream = OnboardingStream(tenant, invite->member);
+  } else if (const auto* remove = std::get_if<commands::RemoveMember>(&decoded.command.body)) {
+    member_stream = OnboardingStream(tenant, remove->member);
+  }
   auto decide = [command = std::move(decoded.command)](const TenantView* view) {
     Attempt attempt;
     attempt.actor = command.actor;
@@ -131,7 +138,6 @@ void CommandService::ExecuteAsync(const std::string& tenant, DecodedCommand deco
       const OnboardingState state =
           found == view->onboarding.end() ? OnboardingState{} : found->second.aggregate;
       attempt.version = state.version;
-      attempt.instance_version = view->instance.version;
       attempt.step = std::string(StepName(step->step));
       attempt.decision = DecideOnboarding(view->instance, state, command.actor, *step);
     } else {
@@ -140,8 +146,8 @@ void CommandService::ExecuteAsync(const std::string& tenant, DecodedCommand deco
     }
     return attempt;
   };
-  Start(Pending{tenant, std::move(stream), std::move(decoded.options), std::move(source),
-                std::move(decide), std::move(done)});
+  Start(Pending{tenant, std::move(stream), std::move(member_stream), std::move(decoded.options),
+                std::move(source), std::move(decide), std::move(done)});
 }
 
 void CommandService::CreateTenantAsync(DecodedCreateTenant decoded, std::string actor,
@@ -159,8 +165,13 @@ void CommandService::CreateTenantAsync(DecodedCreateTenant decoded, std::string 
     attempt.decision = DecideCreateTenant(state, command);
     return attempt;
   };
-  Start(Pending{std::move(tenant), std::move(stream), std::move(decoded.options), std::move(source),
-                std::move(decide), std::move(done)});
+  Start(Pending{std::move(tenant),
+                std::move(stream),
+                {},
+                std::move(decoded.options),
+                std::move(source),
+                std::move(decide),
+                std::move(done)});
 }
 
 namespace {
@@ -198,7 +209,20 @@ void CommandService::Start(Pending command) {
     if (RepliedAsRepeat(pending)) return;
     pending->occurred_at = options.occurred_at.value_or(clock_());
     const std::string stream = pending->stream;
-    turns_.Enter(stream, [this, pending] { return Decide(pending); });
+    if (pending->member_stream.empty()) {
+      turns_.Enter(stream, [this, pending] { return Decide(pending); });
+    } else {
+      // The member's turn first, then the instance's. Steps take only the former and other
+      // instance commands only the latter, so no two commands ever wait for each other.
+      turns_.Enter(pending->member_stream, [this, pending] {
+        turns_.Enter(pending->stream, [this, pending] {
+          const bool ended = Decide(pending);
+          if (ended) turns_.Leave(pending->member_stream);
+          return ended;
+        });
+        return false;  // held until the command ends
+      });
+    }
   } catch (const std::exception& e) {  // counted as running: it must be replied to
     Reply(pending, Status::IOError(std::string("starting the command failed: ") + e.what()));
   }
@@ -235,10 +259,6 @@ bool CommandService::Decide(const std::shared_ptr<Pending>& pending) {
     request.stream = pending->stream;
     request.tenant = pending->tenant;
     request.expected_version = attempt.version;
-    if (attempt.instance_version) {
-      request.premise =
-          eventstore::StreamPremise{InstanceStream(pending->tenant), *attempt.instance_version};
-    }
     request.command_id = options.command_id;
     auto envelope = [&](const events::Payload& payload, const std::string& subject) {
       Event event;
@@ -272,7 +292,10 @@ bool CommandService::Decide(const std::shared_ptr<Pending>& pending) {
   }
   const Status queued = store_.AppendAsync(
       std::move(request), [this, pending](Result<eventstore::AppendResult> result) {
-        if (OnAppended(pending, std::move(result))) turns_.Leave(pending->stream);
+        if (OnAppended(pending, std::move(result))) {
+          turns_.Leave(pending->stream);
+          if (!pending->member_stream.empty()) turns_.Leave(pending->member_stream);
+        }
       });
   if (queued.ok()) return false;
   Reply(pending, queued);
@@ -300,21 +323,13 @@ bool CommandService::OnAppended(const std::shared_ptr<Pending>& pending,
         Reply(pending, std::move(reply));
         return true;
       }
-      // A writer outside this process's turns (an import) won: decide again on the newer
-      // state, still holding the turn.
-      return DecideAgain(pending);
-    case eventstore::AppendResult::Outcome::kPremiseChanged:
-      // The tenant's members changed between an onboarding step's decision and its append (a
-      // removal racing a step): decide again on the state that holds the change.
-      return DecideAgain(pending);
+      // A writer outside this process's turns won: decide again on the newer state, still
+      // holding the turn.
+      if (++pending->attempts < kMaxAttempts) return Decide(pending);
+      Reply(pending, Status::Busy("the stream '" + pending->stream +
+                                  "' is changing too fast to decide this command; try again"));
+      return true;
   }
-  return true;
-}
-
-bool CommandService::DecideAgain(const std::shared_ptr<Pending>& pending) {
-  if (++pending->attempts < kMaxAttempts) return Decide(pending);
-  Reply(pending, Status::Busy("the tenant '" + pending->tenant +
-                              "' is changing too fast to decide this command; try again"));
   return true;
 }
 

@@ -106,8 +106,6 @@ class CommandService {
   void Start(Pending command);
   // Decides and queues the append. True when the command ended without one (its turn is over).
   bool Decide(const std::shared_ptr<Pending>& pending);
-  // Decide after an append that wrote nothing, within the bound of attempts.
-  bool DecideAgain(const std::shared_ptr<Pending>& pending);
   // When the command's id was recorded before, replies with that first result and returns true.
   bool RepliedAsRepeat(const std::shared_ptr<Pending>& pending);
   // True when the command has its reply; false when it was decided again and queued.

@@ -21,6 +21,13 @@ constexpr bool IsSupportedHeaderLimit(std::size_t limit) {
   return limit >= kMinHeaderLimit && limit <= kMaxHeaderLimit;
 }
 
+// What `custody serve` accepts for --body-limit and --max-connections: a body below 1 KiB
+// cannot hold a command with its optional fields, one over 16 MiB is not a command; a
+// connection is a file descriptor, and past 65,536 the process's limit is the bound anyway.
+inline constexpr std::int64_t kMinBodyLimit = 1024;
+inline constexpr std::int64_t kMaxBodyLimit = 16 * 1024 * 1024;
+inline constexpr std::int64_t kMaxConnections = 65536;
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: an ephemeral port (see Server::port())

@@ -34,6 +34,11 @@ int Parse(const Args& args, const char* usage, const po::options_description& op
       std::cerr << "custody: --db needs a path (usage: " << usage << ")\n";
       return kUsage;
     }
+    if (const char* from_env = std::getenv("CUSTODY_DB");
+        !values.count("db") && from_env != nullptr && *from_env == '\0') {
+      std::cerr << "custody: CUSTODY_DB is set but empty; unset it or name a database\n";
+      return kUsage;
+    }
   } catch (const po::required_option& error) {
     // Named as the usage line names it: FILE, ACTION, not "the option '--file'".
     std::string name = error.get_option_name();

@@ -13,6 +13,7 @@
 #include "domain/events.h"
 #include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
+#include "eventstore/token_store.h"
 #include "projections/snapshot_check.h"
 #include "server/cli/cli.h"
 
@@ -118,8 +119,16 @@ std::string ReadExport(std::istream& in,
   return in.bad() ? "cannot read the file" : "";
 }
 
-// Events per transaction of the import.
+// Events per transaction of the import, at least: a batch ends where a command ends.
 constexpr std::size_t kBatch = 20000;
+
+// Whether `next` is the next event of the command `last` belongs to (which a batch must not
+// leave for the next one: EventStore::Import takes whole commands).
+bool SameCommand(const std::string& last_tenant, const std::string& last_command_id,
+                 const Event& next) {
+  return !next.command_id.empty() && next.command_id == last_command_id &&
+         next.tenant == last_tenant;
+}
 
 // What is wrong with an event's stream name for its tenant, for a message; empty when it is
 // one of the tenant's streams: "{tenant}/instance" or "{tenant}/onboarding/{member}".
@@ -143,41 +152,50 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
   std::int64_t position = 0;
   std::string previous = eventstore::kGenesisHash;
   TimeMs last_recorded_at = kMinTime;
-  struct StreamSeen {
-    std::int64_t version = 0;
-    std::string tenant;
-  };
-  std::map<std::string, StreamSeen> streams;
+  std::int64_t last_format = 1;
+  std::string last_tenant, last_command_id;
+  std::map<std::string, std::int64_t> versions;
   // Every (tenant, command_id) met: a command's events are consecutive, so an id met again
   // after another command is a reuse, which the log's key refuses.
   std::unordered_set<std::string> commands;
-  std::string command;  // the key of the command whose events are being read
+  std::string command;       // the key of the command whose events are being read
+  std::size_t in_batch = 0;  // events since the last batch end
   const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) -> std::string {
+    if (in_batch >= kBatch && !SameCommand(last_tenant, last_command_id, event)) {
+      batch_ends->push_back(previous);
+      in_batch = 0;
+    }
     if (event.position != position + 1) {
       return "position " + std::to_string(event.position) + " where " +
              std::to_string(position + 1) + " was expected";
     }
-    StreamSeen& stream = streams[event.stream];
-    if (event.version != stream.version + 1) {
+    std::int64_t& version = versions[event.stream];
+    if (event.version != version + 1) {
       return "stream " + event.stream + " version " + std::to_string(event.version) + " where " +
-             std::to_string(stream.version + 1) + " was expected";
+             std::to_string(version + 1) + " was expected";
     }
     if (event.prev_hash != previous) return "prev_hash does not match the previous event's hash";
     // A well-chained event this version cannot read would stop the projections on start.
-    if (auto payload = events::DecodeEvent(event); !payload.ok()) return payload.status().message();
+    const auto payload = events::DecodeEvent(event);
+    if (!payload.ok()) return payload.status().message();
     if (eventstore::ChainHash(previous, event) != event.hash) {
       return "hash does not match the event's content (position " + std::to_string(event.position) +
              ")";
     }
-    // Well chained, yet not a history custody writes: a forger can rehash anything.
+    // Well chained, yet not a history custody writes: a forger can rehash anything. A
+    // stream's name holds its tenant, so no stream changes tenant either.
     if (std::string bad = StreamProblem(event); !bad.empty()) return bad;
-    if (stream.version == 0) {
-      stream.tenant = event.tenant;
-    } else if (stream.tenant != event.tenant) {
-      return "stream " + event.stream + " belongs to tenant '" + stream.tenant + "'";
+    if (const auto* created = std::get_if<events::TenantCreated>(&*payload);
+        created != nullptr && created->tenant != event.tenant) {
+      return "tenant.created names tenant '" + created->tenant + "' in a stream of '" +
+             event.tenant + "'";
     }
     if (event.recorded_at < last_recorded_at) {
       return "recorded_at is earlier than the previous event's";
+    }
+    if (event.format < last_format) return "format goes back from " + std::to_string(last_format);
+    if (!event.source.token.empty() && !eventstore::IsTokenId(event.source.token)) {
+      return "source.token is not a token id (tok_ and 8 hex digits)";
     }
     if (event.command_id.empty()) {
       command.clear();
@@ -189,13 +207,17 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
       command = std::move(key);
     }
     position = event.position;
-    stream.version = event.version;
+    version = event.version;
     last_recorded_at = event.recorded_at;
+    last_format = event.format;
+    last_tenant = event.tenant;
+    last_command_id = event.command_id;
     previous = event.hash;
-    if (++*count % kBatch == 0) batch_ends->push_back(previous);
+    ++*count;
+    ++in_batch;
     return "";
   });
-  if (problem.empty() && *count % kBatch != 0) batch_ends->push_back(previous);
+  if (problem.empty() && in_batch > 0) batch_ends->push_back(previous);
   return problem;
 }
 
@@ -217,16 +239,20 @@ int RunImport(const Args& args) {
   // The file is read twice, to check it whole and then to load it: a pipe would be empty the
   // second time (and opening a FIFO nobody writes would wait forever).
   std::error_code error;
-  if (!std::filesystem::exists(file, error)) {
-    return Fail(kUsage, "'" + file + "' does not exist");
-  }
+  const bool exists = std::filesystem::exists(file, error);
+  if (error) return Fail(kUsage, "cannot examine '" + file + "': " + error.message());
+  if (!exists) return Fail(kUsage, "'" + file + "' does not exist");
   if (!std::filesystem::is_regular_file(file, error)) {
     return Fail(kUsage, "'" + file +
                             "' is not a regular file: import reads its file twice (to check it "
                             "whole, then to load it), so save the export to a file first");
   }
+  errno = 0;
   std::ifstream in(file, std::ios::binary);
-  if (!in) return Fail(kUsage, "cannot open '" + file + "': " + std::strerror(errno));
+  if (!in) {
+    return Fail(kUsage, "cannot open '" + file + "'" +
+                            (errno != 0 ? std::string(": ") + std::strerror(errno) : ""));
+  }
 
   // Check the whole file before writing anything, so a doctored line imports nothing.
   std::size_t count = 0;
@@ -254,8 +280,12 @@ int RunImport(const Args& args) {
     batch.clear();
   };
   const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) {
+    // The same cuts as the first pass's batch_ends.
+    if (batch.size() >= kBatch &&
+        !SameCommand(batch.back().tenant, batch.back().command_id, event)) {
+      load();
+    }
     batch.push_back(event);
-    if (batch.size() == kBatch) load();
     if (changed) return std::string("changed since it was checked");
     return imported.ok() ? std::string() : imported.ToString();
   });

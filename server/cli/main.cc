@@ -1,5 +1,6 @@
 // custody: the command line. `custody <command> --help` describes each command.
 
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ void PrintUsage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that went away (`custody export | head`) must be a write error the command can
+  // act on (token add revokes the token nobody saw), not a signal that ends it silently.
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
     PrintUsage(std::cerr);
     return custody::cli::kUsage;
@@ -43,6 +47,10 @@ int main(int argc, char** argv) {
   const std::string name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {
     PrintUsage(std::cout);
+    if (!std::cout.flush()) {
+      std::cerr << "custody: cannot write to standard output\n";
+      return custody::cli::kStorage;
+    }
     return custody::cli::kDone;
   }
   const std::vector<std::string> args(argv + 2, argv + argc);

@@ -23,13 +23,6 @@ namespace {
 
 namespace po = boost::program_options;
 
-// What --body-limit and --max-connections accept: a body below 1 KiB could not hold a command
-// with its optional fields, one over 16 MiB is not a command; a connection is a file
-// descriptor, and past 65,536 the process's limit is the bound anyway.
-constexpr std::int64_t kMinBodyLimit = 1024;
-constexpr std::int64_t kMaxBodyLimit = 16 * 1024 * 1024;
-constexpr std::int64_t kMaxConnections = 65536;
-
 // HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:0.
 bool ParseListen(const std::string& listen, server::ServerOptions& options) {
   const auto colon = listen.rfind(':');
@@ -181,12 +174,13 @@ int RunServe(const Args& args) {
     return Fail(kUsage, "--header-limit must be from " + std::to_string(server::kMinHeaderLimit) +
                             " to " + std::to_string(server::kMaxHeaderLimit) + " bytes");
   }
-  if (body_limit < kMinBodyLimit || body_limit > kMaxBodyLimit) {
-    return Fail(kUsage, "--body-limit must be from " + std::to_string(kMinBodyLimit) + " to " +
-                            std::to_string(kMaxBodyLimit) + " bytes");
+  if (body_limit < server::kMinBodyLimit || body_limit > server::kMaxBodyLimit) {
+    return Fail(kUsage, "--body-limit must be from " + std::to_string(server::kMinBodyLimit) +
+                            " to " + std::to_string(server::kMaxBodyLimit) + " bytes");
   }
-  if (max_connections < 1 || max_connections > kMaxConnections) {
-    return Fail(kUsage, "--max-connections must be from 1 to " + std::to_string(kMaxConnections));
+  if (max_connections < 1 || max_connections > server::kMaxConnections) {
+    return Fail(kUsage,
+                "--max-connections must be from 1 to " + std::to_string(server::kMaxConnections));
   }
   server_options.body_limit = static_cast<std::size_t>(body_limit);
   server_options.max_connections = static_cast<std::size_t>(max_connections);

@@ -483,6 +483,7 @@ TEST_F(Cli, TokenCommandsDropNothingTheyAreGiven) {
 
 TEST_F(Cli, OutputThatCannotBeWrittenIsAStorageFailure) {
   ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  EXPECT_EQ(Custody("--help", "", "/dev/full").code, 3);
   for (const std::string command : {"verify", "replay", "export", "token list"}) {
     const Outcome lost = Custody(command + " --db " + db(), "", "/dev/full");
     EXPECT_EQ(lost.code, 3) << command;
@@ -500,6 +501,75 @@ TEST_F(Cli, OutputThatCannotBeWrittenIsAStorageFailure) {
   EXPECT_FALSE(line.ends_with("-")) << "not revoked: " << line;
 }
 
+// A reader that closes its end before custody writes: the write fails with EPIPE, which the
+// command handles (exit 3, the unseen token revoked) instead of dying of SIGPIPE.
+TEST_F(Cli, AReaderThatWentAwayIsAWriteErrorNotASilentDeath) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  auto piped = [&](const std::string& command) {
+    const std::string script = "(sleep 0.5; " + std::string(CUSTODY_BINARY) + " " + command +
+                               " --db " + db() + " 2>/dev/null) | (exec 0<&-; sleep 2); " +
+                               "exit ${PIPESTATUS[0]}";
+    const int status = std::system(("bash -c '" + script + "'").c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  EXPECT_EQ(piped("export"), 3);
+  EXPECT_EQ(piped("token add --role operator --name piped"), 3);
+  const Outcome listed = Custody("token list --db " + db());
+  const std::size_t row = listed.out.find(" piped ");
+  ASSERT_NE(row, std::string::npos) << listed.out;
+  const std::string line = listed.out.substr(row, listed.out.find('\n', row) - row);
+  EXPECT_FALSE(line.ends_with("-")) << "not revoked: " << line;
+}
+
+// An export longer than one import transaction, with a two-event command across the cut:
+// transactions end where commands end, so it loads whole.
+TEST_F(Cli, ImportKeepsACommandsEventsInOneTransaction) {
+  std::ofstream file(dir_.File("long.ndjson"));
+  std::string prev_hash = eventstore::kGenesisHash;
+  auto write = [&](Event event) {
+    event.prev_hash = prev_hash;
+    event.hash = prev_hash = eventstore::ChainHash(prev_hash, event);
+    file << eventstore::EventToJson(event) << "\n";
+  };
+  Event created;
+  created.position = 1;
+  created.id = "01a1fdca-0000-7000-8000-000000000000";
+  created.stream = "acme/instance";
+  created.version = 1;
+  created.type = "tenant.created";
+  created.tenant = "acme";
+  created.actor = "op";
+  created.subject = "alice";
+  created.occurred_at = created.recorded_at = 1795255200000;
+  created.command_id = "c-0";
+  created.data = R"({"tenant":"acme"})";
+  write(created);
+  // Positions 2k and 2k + 1 are command c-k: 20,000 and 20,001 are one command.
+  constexpr int kCommands = 10000;
+  for (int k = 1; k <= kCommands; ++k) {
+    for (int half = 0; half < 2; ++half) {
+      Event event = created;
+      event.position = event.version = 2 * k + half;
+      const std::string member = "m" + std::to_string(2 * k + half);
+      event.id = "01a1fdca-0000-7000-8000-" +
+                 std::string(12 - std::to_string(event.position).size(), '0') +
+                 std::to_string(event.position);
+      event.type = "member.invited";
+      event.subject = member;
+      event.command_id = "c-" + std::to_string(k);
+      event.data =
+          R"({"email":")" + member + R"(@acme.test","member":")" + member + R"(","role":"user"})";
+      write(event);
+    }
+  }
+  file.close();
+  const Outcome imported = Custody("import --db " + db() + " " + dir_.File("long.ndjson"));
+  ASSERT_EQ(imported.code, 0) << imported.err;
+  EXPECT_NE(imported.out.find("imported 20001 events"), std::string::npos) << imported.out;
+  EXPECT_EQ(Custody("export --db " + db()).out, Slurp(dir_.File("long.ndjson")));
+  EXPECT_EQ(Custody("verify --db " + db()).code, 0);
+}
+
 TEST_F(Cli, AnEmptyDbOrTenantIsAUsageErrorNotTheDefault) {
   ASSERT_EQ(Custody("demo --db " + db()).code, 0);
   const std::string tokens = Custody("token list --db " + db()).out;
@@ -511,6 +581,10 @@ TEST_F(Cli, AnEmptyDbOrTenantIsAUsageErrorNotTheDefault) {
     EXPECT_TRUE(refused.out.empty()) << command << ": " << refused.out;
   }
   EXPECT_EQ(Custody("token list --db " + db()).out, tokens);
+  const Outcome empty_environment = Custody("verify", "CUSTODY_DB=''");
+  EXPECT_EQ(empty_environment.code, 2);
+  EXPECT_NE(empty_environment.err.find("CUSTODY_DB is set but empty"), std::string::npos)
+      << empty_environment.err;
   // A tenant with no events yet at the position asked says so.
   const Outcome early = Custody("replay --tenant globex --until 1 --db " + db());
   EXPECT_EQ(early.code, 2);
@@ -548,7 +622,12 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
     std::size_t line;  // 1-based
     std::function<void(std::vector<Event>&)> edit;
   };
+  ASSERT_EQ(events[2].format, 2);
   const std::vector<Forgery> forgeries = {
+      {"tenant.created names tenant 'other'", 1,
+       [](auto& e) { e[0].data = R"({"tenant":"other"})"; }},
+      {"source.token is not a token id", 3, [](auto& e) { e[2].source.token = "cst_abc"; }},
+      {"format goes back from 2", 6, [](auto& e) { e[5].format = 1; }},
       {"recorded_at is earlier", 6, [](auto& e) { e[5].recorded_at = e[4].recorded_at - 1; }},
       {"is not a stream of tenant 'globex'", 10, [](auto& e) { e[9].tenant = "globex"; }},
       {"was used before in tenant 'acme'", reuse + 1,

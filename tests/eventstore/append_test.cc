@@ -118,32 +118,6 @@ TEST(EventStoreAppend, VersionConflictReportsActualVersionAndWritesNothing) {
   EXPECT_EQ(right->stream_version, 2);
 }
 
-// An append that rests on another stream's version is written only while that version holds.
-TEST(EventStoreAppend, AnAppendWhosePremiseMovedOnWritesNothing) {
-  TempDir dir;
-  auto store = OpenStore(dir.File("log.db"));
-  auto resting_on = [](std::int64_t instance_version) {
-    AppendRequest request = MakeRequest("t", "t/onboarding/x", {MakeEvent("step", "x")});
-    request.premise = StreamPremise{"t/instance", instance_version};
-    return request;
-  };
-  // A stream not written yet is at version 0.
-  Result<AppendResult> before = store->Append(resting_on(0));
-  ASSERT_TRUE(before.ok());
-  EXPECT_EQ(before->outcome, Outcome::kAppended);
-  AppendOne(*store, "t", "t/instance", MakeEvent("member.removed", "a"));
-  Result<AppendResult> stale = store->Append(resting_on(0));
-  ASSERT_TRUE(stale.ok());
-  EXPECT_EQ(stale->outcome, Outcome::kPremiseChanged);
-  EXPECT_EQ(stale->stream_version, 1);  // the appended-to stream's own version
-  EXPECT_TRUE(stale->events.empty());
-  EXPECT_EQ(store->HeadPosition(), 2);
-  Result<AppendResult> fresh = store->Append(resting_on(1));
-  ASSERT_TRUE(fresh.ok());
-  EXPECT_EQ(fresh->outcome, Outcome::kAppended);
-  EXPECT_EQ(fresh->stream_version, 2);
-}
-
 TEST(EventStoreAppend, DuplicateCommandIdReturnsFirstEventsAndWritesNothing) {
   TempDir dir;
   auto store = OpenStore(dir.File("log.db"));

@@ -330,6 +330,25 @@ TEST(EventStoreImport, EventsOfEveryFormatImportAndVerify) {
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->events[0].format, kEventFormat);
   EXPECT_TRUE(target->Verify()->ok);
+  target.reset();
+
+  // A token written beside a format 1 event is covered by no hash: never served, and found.
+  {
+    RawDb raw(dir.File("target.db"));
+    std::string error;
+    ASSERT_EQ(raw.Exec("DROP TRIGGER events_no_update; "
+                       "UPDATE events SET source_token = 'tok_0bad0bad' WHERE position = 2",
+                       &error),
+              SQLITE_OK)
+        << error;
+  }
+  auto edited = OpenStore(dir.File("target.db"));
+  EXPECT_EQ(edited->Query(Filter{}, 100)->events[1].source.token, "");
+  Result<VerifyReport> found = edited->Verify();
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->ok);
+  EXPECT_EQ(found->first_bad_position, 2);
+  EXPECT_NE(found->problem.find("source_token"), std::string::npos) << found->problem;
 }
 
 // A file of schema version 1 (before events had a source token): a reader reads it as it is,

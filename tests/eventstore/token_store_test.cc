@@ -143,5 +143,44 @@ TEST(TokenStore, WorksWhileTheEventStoreHasTheFileOpen) {
   EXPECT_TRUE(store->Verify()->ok);
 }
 
+// `custody token list` or `add` beside a server of an older version must not upgrade the file
+// under it: the tokens table is the same in every schema version.
+TEST(TokenStore, LeavesAnOlderFilesSchemaAsItIs) {
+  TempDir dir;
+  const std::string path = dir.File("custody.db");
+  OpenStore(path).reset();
+  {
+    RawDb raw(path);
+    ASSERT_EQ(raw.Exec("ALTER TABLE events DROP COLUMN source_token; PRAGMA user_version = 1"),
+              SQLITE_OK);
+  }
+  auto tokens = TokenStore::Open(path);
+  ASSERT_TRUE(tokens.ok()) << tokens.status().ToString();
+  ASSERT_TRUE((*tokens)->Add("reviewer", "", "auditor", 1000).ok());
+  EXPECT_EQ((*tokens)->List()->size(), 1u);
+  tokens->reset();
+  EXPECT_EQ(RawDb(path).Column("PRAGMA user_version"), std::vector<std::string>{"1"});
+  // A writer of this version upgrades it, and the token is still there.
+  OpenStore(path).reset();
+  EXPECT_EQ(RawDb(path).Column("PRAGMA user_version"), std::vector<std::string>{"2"});
+  EXPECT_EQ((*TokenStore::Open(path))->List()->size(), 1u);
+}
+
+TEST(TokenStore, IdsHaveOneForm) {
+  TempDir dir;
+  auto tokens = TokenStore::Open(dir.File("custody.db"));
+  ASSERT_TRUE(tokens.ok());
+  for (int i = 0; i < 20; ++i) {
+    auto added = (*tokens)->Add("reviewer", "", "t" + std::to_string(i), 1000);
+    ASSERT_TRUE(added.ok());
+    EXPECT_TRUE(IsTokenId(added->first.id)) << added->first.id;
+  }
+  EXPECT_TRUE(IsTokenId("tok_0123abcd"));
+  for (const char* id : {"", "tok_", "tok_0123ABCD", "tok_0123abc", "tok_0123abcde", "cst_0123abcd",
+                         "tok 0123abcd"}) {
+    EXPECT_FALSE(IsTokenId(id)) << id;
+  }
+}
+
 }  // namespace
 }  // namespace custody::eventstore
