@@ -269,8 +269,8 @@ Result<Event> EventFromJson(std::string_view text) {
 
 std::string EventCsvHeader() {
   return "position,id,stream,version,type,tenant,actor,subject,occurred_at,recorded_at,"
-         "command_id,correlation_id,source_ip,source_user_agent,data,prev_hash,hash,format,source_"
-         "token\r\n";
+         "command_id,correlation_id,source_ip,source_user_agent,data,prev_hash,hash,format,"
+         "source_token\r\n";
 }
 
 std::string EventToCsvRow(const Event& e) {

@@ -63,8 +63,9 @@ std::string ResolveDb(const std::string& from_option) {
 
 int CheckTenantOption(const po::variables_map& values, const std::string& tenant) {
   if (!values.count("tenant")) return -1;
-  if (tenant.empty())
+  if (tenant.empty()) {
     return Fail(kUsage, "--tenant needs a tenant id; leave it out for every tenant");
+  }
   if (std::string problem = TenantIdProblem(tenant); !problem.empty()) return Fail(kUsage, problem);
   return -1;
 }

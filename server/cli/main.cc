@@ -34,6 +34,13 @@ void PrintUsage(std::ostream& out) {
          "Exit codes: 0 done, 1 check failed, 2 usage error, 3 storage error.\n";
 }
 
+// Output lost to a full disk or a closed pipe must not pass for done.
+int Flushed(int code) {
+  if (std::cout.flush() || code != custody::cli::kDone) return code;
+  std::cerr << "custody: cannot write to standard output\n";
+  return custody::cli::kStorage;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,22 +54,11 @@ int main(int argc, char** argv) {
   const std::string name = argv[1];
   if (name == "--help" || name == "-h" || name == "help") {
     PrintUsage(std::cout);
-    if (!std::cout.flush()) {
-      std::cerr << "custody: cannot write to standard output\n";
-      return custody::cli::kStorage;
-    }
-    return custody::cli::kDone;
+    return Flushed(custody::cli::kDone);
   }
   const std::vector<std::string> args(argv + 2, argv + argc);
   for (const Subcommand& command : Subcommands()) {
-    if (name != command.name) continue;
-    const int code = command.run(args);
-    // Output lost to a full disk or a closed pipe must not pass for done.
-    if (!std::cout.flush() && code == custody::cli::kDone) {
-      std::cerr << "custody: cannot write to standard output\n";
-      return custody::cli::kStorage;
-    }
-    return code;
+    if (name == command.name) return Flushed(command.run(args));
   }
   std::cerr << "custody: unknown command '" << name << "' (see custody --help)\n";
   return custody::cli::kUsage;

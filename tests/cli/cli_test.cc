@@ -61,6 +61,15 @@ class Cli : public ::testing::Test {
 
   std::string db() const { return dir_.File("custody.db"); }
 
+  // "revoked" or "live" for the token named `name` in `token list`, "missing" without one.
+  std::string RevokedColumnOf(const std::string& name) {
+    const std::string listed = Custody("token list --db " + db()).out;
+    const std::size_t row = listed.find(" " + name + " ");
+    if (row == std::string::npos) return "missing";
+    const std::string line = listed.substr(row, listed.find('\n', row) - row);
+    return line.ends_with("-") ? "live" : "revoked";
+  }
+
   TempDir dir_;
 };
 
@@ -494,11 +503,7 @@ TEST_F(Cli, OutputThatCannotBeWrittenIsAStorageFailure) {
       Custody("token add --role operator --name lost --db " + db(), "", "/dev/full");
   EXPECT_EQ(lost.code, 3);
   EXPECT_NE(lost.err.find("was revoked"), std::string::npos) << lost.err;
-  const Outcome listed = Custody("token list --db " + db());
-  const std::size_t row = listed.out.find(" lost ");
-  ASSERT_NE(row, std::string::npos) << listed.out;
-  const std::string line = listed.out.substr(row, listed.out.find('\n', row) - row);
-  EXPECT_FALSE(line.ends_with("-")) << "not revoked: " << line;
+  EXPECT_EQ(RevokedColumnOf("lost"), "revoked");
 }
 
 // A reader that closes its end before custody writes: the write fails with EPIPE, which the
@@ -514,11 +519,7 @@ TEST_F(Cli, AReaderThatWentAwayIsAWriteErrorNotASilentDeath) {
   };
   EXPECT_EQ(piped("export"), 3);
   EXPECT_EQ(piped("token add --role operator --name piped"), 3);
-  const Outcome listed = Custody("token list --db " + db());
-  const std::size_t row = listed.out.find(" piped ");
-  ASSERT_NE(row, std::string::npos) << listed.out;
-  const std::string line = listed.out.substr(row, listed.out.find('\n', row) - row);
-  EXPECT_FALSE(line.ends_with("-")) << "not revoked: " << line;
+  EXPECT_EQ(RevokedColumnOf("piped"), "revoked");
 }
 
 // An export longer than one import transaction, with a two-event command across the cut:
