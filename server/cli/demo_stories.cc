@@ -230,6 +230,15 @@ Status PrintDemoTokens(server::App& app, const std::string& base_url, std::ostre
          "\"email\":\"zoe@acme.example\",\"role\":\"admin\"}' "
       << base_url << "/v1/tenants/acme/commands\n"
       << "  curl -s -H \"Authorization: Bearer $REVIEWER\" " << base_url << "/v1/integrity\n";
+  // Nobody saw them: full-power tokens nobody holds are revoked at once, as token add does.
+  if (!out.flush()) {
+    const Status revoked_operator = app.tokens->Revoke(operator_token->first.id, now);
+    const Status revoked_reviewer = app.tokens->Revoke(reviewer_token->first.id, now);
+    return Status::IOError("cannot write the demo tokens to standard output; " +
+                           std::string(revoked_operator.ok() && revoked_reviewer.ok()
+                                           ? "they were revoked"
+                                           : "revoke them with token revoke"));
+  }
   return Status::Ok();
 }
 

@@ -504,6 +504,17 @@ TEST_F(Cli, OutputThatCannotBeWrittenIsAStorageFailure) {
   EXPECT_EQ(lost.code, 3);
   EXPECT_NE(lost.err.find("was revoked"), std::string::npos) << lost.err;
   EXPECT_EQ(RevokedColumnOf("lost"), "revoked");
+  // The demo's fresh tokens too, and the earlier pair was revoked by the demo itself.
+  EXPECT_EQ(Custody("demo --db " + db(), "", "/dev/full").code, 3);
+  const std::string listed = Custody("token list --db " + db()).out;
+  std::istringstream rows(listed);
+  int demo_tokens = 0;
+  for (std::string row; std::getline(rows, row);) {
+    if (row.find(" demo ") == std::string::npos) continue;
+    ++demo_tokens;
+    EXPECT_FALSE(row.ends_with("-")) << "live: " << row;
+  }
+  EXPECT_EQ(demo_tokens, 4) << listed;
 }
 
 // A reader that closes its end before custody writes: the write fails with EPIPE, which the
