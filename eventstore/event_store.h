@@ -67,7 +67,7 @@ struct Filter {
   std::string stream;
   std::string type;
   std::string actor;
-  std::string subject;
+  std::string subject;          // also a member an integration_down cut off (data.cut_off)
   std::optional<TimeMs> since;  // occurred_at >= since
   std::optional<TimeMs> until;  // occurred_at < until
   std::int64_t after_position = 0;

@@ -1,13 +1,24 @@
 #include "eventstore/reads.h"
 
+#include <algorithm>
+#include <iterator>
 #include <variant>
 
 #include "eventstore/rows.h"
 
 namespace custody::eventstore {
 
-Result<Page> QueryEvents(Database& db, const Filter& filter, std::size_t limit) {
-  if (limit == 0) return Status::InvalidArgument("limit must be at least 1");
+namespace {
+
+// How a query matches Filter::subject: the event's subject, or (read apart, since a JSON
+// search cannot use the subject index) an integration_down whose cut_off names the member.
+enum class SubjectRule { kSubject, kCutOff };
+
+// Appends to `out`, in position order, at most `fetch` events that match `filter` (its
+// subject by `rule`) and lie at or before `until_position`, if given.
+Status SelectEvents(Database& db, const Filter& filter, SubjectRule rule,
+                    std::optional<std::int64_t> until_position, std::int64_t fetch,
+                    std::vector<Event>* out) {
   // Each combination of filters is its own SQL text, and so its own cached statement.
   std::string sql(kSelectEvents);
   std::vector<std::variant<std::int64_t, std::string_view>> values;
@@ -22,7 +33,10 @@ Result<Page> QueryEvents(Database& db, const Filter& filter, std::size_t limit) 
   text(filter.stream, " AND e.stream_id = (SELECT id FROM streams WHERE name = ?)");
   text(filter.type, " AND e.type = ?");
   text(filter.actor, " AND e.actor = ?");
-  text(filter.subject, " AND e.subject = ?");
+  text(filter.subject, rule == SubjectRule::kSubject
+                           ? " AND e.subject = ?"
+                           : " AND e.type = 'marketo.integration_down' AND EXISTS (SELECT 1 FROM "
+                             "json_each(e.data, '$.cut_off') WHERE value = ?)");
   if (filter.since) {
     sql += " AND e.occurred_at >= ?";
     values.emplace_back(*filter.since);
@@ -31,13 +45,11 @@ Result<Page> QueryEvents(Database& db, const Filter& filter, std::size_t limit) 
     sql += " AND e.occurred_at < ?";
     values.emplace_back(*filter.until);
   }
-  if (filter.until_position) {
+  if (until_position) {
     sql += " AND e.position <= ?";
-    values.emplace_back(*filter.until_position);
+    values.emplace_back(*until_position);
   }
-  // One more than asked: whether it exists decides next_after.
   sql += " ORDER BY e.position LIMIT ?";
-  const std::int64_t fetch = limit >= std::size_t{INT64_MAX} ? INT64_MAX : std::int64_t(limit) + 1;
   values.emplace_back(fetch);
 
   Statement s = db.GetCachedStatement(sql);
@@ -48,15 +60,53 @@ Result<Page> QueryEvents(Database& db, const Filter& filter, std::size_t limit) 
       s.BindText(static_cast<int>(i), std::get<std::string_view>(values[i]));
     }
   }
-  Page page;
-  while (s.Step()) {
-    if (page.events.size() == limit) {
-      page.next_after = page.events.back().position;
-      break;
-    }
-    page.events.push_back(ReadEvent(s));
+  while (s.Step()) out->push_back(ReadEvent(s));
+  return s.status();
+}
+
+}  // namespace
+
+Result<Page> QueryEvents(Database& db, const Filter& filter, std::size_t limit) {
+  if (limit == 0) return Status::InvalidArgument("limit must be at least 1");
+  // One more than asked: whether it exists decides next_after.
+  const std::int64_t fetch = limit >= std::size_t{INT64_MAX} ? INT64_MAX : std::int64_t(limit) + 1;
+  std::vector<Event> events;
+  if (Status status =
+          SelectEvents(db, filter, SubjectRule::kSubject, filter.until_position, fetch, &events);
+      !status.ok()) {
+    return status;
   }
-  if (!s.Succeeded()) return s.status();
+  if (!filter.subject.empty()) {
+    // The integration_downs that cut the member off, up to where the page already ends: a
+    // few events at most, merged in position order.
+    std::optional<std::int64_t> bound = filter.until_position;
+    if (events.size() == static_cast<std::size_t>(fetch)) bound = events.back().position;
+    std::vector<Event> cut_off;
+    if (Status status = SelectEvents(db, filter, SubjectRule::kCutOff, bound, fetch, &cut_off);
+        !status.ok()) {
+      return status;
+    }
+    if (!cut_off.empty()) {
+      std::vector<Event> merged;
+      merged.reserve(events.size() + cut_off.size());
+      std::merge(std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()),
+                 std::make_move_iterator(cut_off.begin()), std::make_move_iterator(cut_off.end()),
+                 std::back_inserter(merged),
+                 [](const Event& a, const Event& b) { return a.position < b.position; });
+      // An event both about the member and cutting them off appears once.
+      merged.erase(
+          std::unique(merged.begin(), merged.end(),
+                      [](const Event& a, const Event& b) { return a.position == b.position; }),
+          merged.end());
+      events = std::move(merged);
+    }
+  }
+  Page page;
+  if (events.size() > limit) {
+    events.resize(limit);
+    page.next_after = events.back().position;
+  }
+  page.events = std::move(events);
   return page;
 }
 

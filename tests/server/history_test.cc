@@ -189,6 +189,48 @@ TEST_F(History, LiveTailReceivesNewEventsAndResumesWithoutGapsOrDuplicates) {
   EXPECT_EQ(after->event, "marketo.access_revoked");
 }
 
+// "Who was cut off" is a question about the members in an integration_down's cut_off, not
+// only its subject (the last admin): the subject filter finds it for them, paged and live.
+TEST_F(History, TheSubjectFilterFindsTheMembersAnIntegrationDownCutOff) {
+  SeedAcme();
+  ASSERT_EQ(Act("connect_marketo", "alice").status, 201);
+  ASSERT_EQ(Act("grant_marketo_access", "alice", "carol").status, 201);
+  SseClient live(port_, "/v1/events/live?subject=carol", reviewer_);
+  ASSERT_EQ(live.status(), 200);
+  const HttpResponse down = Act("disconnect_marketo", "alice");
+  ASSERT_EQ(down.status, 201) << down.body;
+  ASSERT_EQ(Types(down.Json()), (Strings{"marketo.disconnected", "marketo.integration_down"}));
+
+  const HttpResponse carol = Get("/v1/events?subject=carol", reviewer_);
+  ASSERT_EQ(carol.status, 200);
+  const json::value carols = carol.Json();
+  Strings types;
+  for (const auto& event : carols.at("events").as_array()) types.push_back(Str(event, "type"));
+  EXPECT_EQ(types,
+            (Strings{"member.invited", "marketo.access_granted", "marketo.integration_down"}));
+  // Page by page, the same events, each once.
+  Strings paged;
+  std::string after = "0";
+  for (int page = 0; page < 5 && !after.empty(); ++page) {
+    const json::value one =
+        Get("/v1/events?subject=carol&limit=1&after=" + after, reviewer_).Json();
+    for (const auto& event : one.at("events").as_array()) paged.push_back(Str(event, "type"));
+    after = one.at("next_after").is_null()
+                ? ""
+                : std::to_string(one.at("next_after").to_number<std::int64_t>());
+  }
+  EXPECT_EQ(paged, types);
+  // Still only what is about her: bob held nothing and was not cut off.
+  const json::value bobs = Get("/v1/events?subject=bob", reviewer_).Json();
+  ASSERT_FALSE(bobs.at("events").as_array().empty());
+  for (const auto& event : bobs.at("events").as_array()) {
+    EXPECT_NE(Str(event, "type"), "marketo.integration_down");
+  }
+  const auto heard = live.Next(std::chrono::seconds(10));
+  ASSERT_TRUE(heard.has_value());
+  EXPECT_EQ(heard->event, "marketo.integration_down");
+}
+
 TEST_F(History, LiveTailCatchesUpWhileCommandsRaceIt) {
   SeedAcme();
   std::thread writer([&] {
