@@ -73,6 +73,23 @@ class Cli : public ::testing::Test {
   TempDir dir_;
 };
 
+// Position 1 of a history: acme's instance stream, by alice, at 2026-11-21T10:00:00Z, not yet
+// hashed.
+Event FirstEvent(const std::string& type, const std::string& data) {
+  Event event;
+  event.position = 1;
+  event.id = "01a1fdca-0000-7000-8000-000000000001";
+  event.stream = "acme/instance";
+  event.version = 1;
+  event.type = type;
+  event.tenant = "acme";
+  event.actor = "alice";
+  event.subject = "alice";
+  event.occurred_at = event.recorded_at = 1795255200000;
+  event.data = data;
+  return event;
+}
+
 int CountLines(const std::string& text) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
@@ -389,17 +406,7 @@ TEST_F(Cli, DoctoredImportIsRefusedWholeNamingTheLine) {
 TEST_F(Cli, ImportRefusesAWellChainedEventOfAnUnknownType) {
   // A first event of a type custody does not know, hashed correctly: only the domain check
   // can refuse it.
-  Event event;
-  event.position = 1;
-  event.id = "01a1fdca-0000-7000-8000-000000000001";
-  event.stream = "acme/instance";
-  event.version = 1;
-  event.type = "marketo.teleported";
-  event.tenant = "acme";
-  event.actor = "alice";
-  event.subject = "alice";
-  event.occurred_at = event.recorded_at = 1795255200000;
-  event.data = R"({"admin":"alice"})";
+  Event event = FirstEvent("marketo.teleported", R"({"admin":"alice"})");
   event.prev_hash = eventstore::kGenesisHash;
   event.hash = eventstore::ChainHash(event.prev_hash, event);
   std::ofstream(dir_.File("fake.ndjson")) << eventstore::EventToJson(event) << "\n";
@@ -543,18 +550,8 @@ TEST_F(Cli, ImportKeepsACommandsEventsInOneTransaction) {
     event.hash = prev_hash = eventstore::ChainHash(prev_hash, event);
     file << eventstore::EventToJson(event) << "\n";
   };
-  Event created;
-  created.position = 1;
-  created.id = "01a1fdca-0000-7000-8000-000000000000";
-  created.stream = "acme/instance";
-  created.version = 1;
-  created.type = "tenant.created";
-  created.tenant = "acme";
-  created.actor = "op";
-  created.subject = "alice";
-  created.occurred_at = created.recorded_at = 1795255200000;
+  Event created = FirstEvent("tenant.created", R"({"tenant":"acme"})");
   created.command_id = "c-0";
-  created.data = R"({"tenant":"acme"})";
   write(created);
   // Positions 2k and 2k + 1 are command c-k: 20,000 and 20,001 are one command.
   constexpr int kCommands = 10000;
