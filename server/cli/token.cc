@@ -54,17 +54,23 @@ int List(const eventstore::TokenStore& tokens) {
                     token.name.empty() ? "-" : token.name, FormatTime(token.created_at),
                     token.revoked_at ? FormatTime(*token.revoked_at) : "-"});
   }
-  // Each column as wide as its longest cell, two spaces apart: names are free-form.
+  // Each column as wide as its longest cell, two spaces apart: names are free-form UTF-8, so
+  // a cell's width is its count of characters (code points), not of bytes.
+  auto width = [](const std::string& cell) {
+    return static_cast<std::size_t>(std::count_if(cell.begin(), cell.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+  };
   Row::size_type columns = rows.front().size();
   std::vector<std::size_t> widths(columns, 0);
   for (const Row& row : rows) {
-    for (std::size_t c = 0; c < columns; ++c) widths[c] = std::max(widths[c], row[c].size());
+    for (std::size_t c = 0; c < columns; ++c) widths[c] = std::max(widths[c], width(row[c]));
   }
   for (const Row& row : rows) {
     std::string line;
     for (std::size_t c = 0; c < columns; ++c) {
       line += row[c];
-      if (c + 1 < columns) line.append(widths[c] + 2 - row[c].size(), ' ');
+      if (c + 1 < columns) line.append(widths[c] + 2 - width(row[c]), ' ');
     }
     std::cout << line << "\n";
   }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <set>
 
 #include <fstream>
 #include <sstream>
@@ -446,6 +447,19 @@ TEST_F(Cli, TokensArePrintedOnceListedWithoutSecretsAndRevocable) {
   const Outcome listed = Custody("token list --db " + db());
   EXPECT_EQ(listed.code, 0);
   EXPECT_NE(listed.out.find("a rather long name for a token  20"), std::string::npos) << listed.out;
+  // Names are UTF-8: columns line up by characters, not bytes.
+  ASSERT_EQ(Custody("token add --role operator --name 'Zo\xc3\xab \xe2\x82\xac' --db " + db()).code,
+            0);
+  std::istringstream rows(Custody("token list --db " + db()).out);
+  std::set<std::size_t> created_at;  // the character column where CREATED starts, per row
+  for (std::string row; std::getline(rows, row);) {
+    if (row.find("  20") == std::string::npos) continue;  // the header
+    const std::string before = row.substr(0, row.find("  20"));
+    created_at.insert(std::count_if(before.begin(), before.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    }));
+  }
+  EXPECT_EQ(created_at.size(), 1u);
   EXPECT_NE(listed.out.find(id), std::string::npos);
   EXPECT_NE(listed.out.find("reviewer"), std::string::npos);
   EXPECT_EQ(listed.out.find(secret), std::string::npos);
