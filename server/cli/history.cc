@@ -1,11 +1,14 @@
 // custody verify, export and import: the history as a whole.
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -144,6 +147,35 @@ std::string StreamProblem(const Event& event) {
          "' ({tenant}/instance or {tenant}/onboarding/{member})";
 }
 
+// An event id as the store writes it, a UUID in lower-case hex (8-4-4-4-12): its 16 bytes.
+using Uuid = std::array<unsigned char, 16>;
+std::optional<Uuid> ParseUuid(std::string_view id) {
+  if (id.size() != 36) return std::nullopt;
+  Uuid bytes{};
+  std::size_t nibble = 0;
+  for (std::size_t i = 0; i < id.size(); ++i) {
+    const char c = id[i];
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (c != '-') return std::nullopt;
+      continue;
+    }
+    const int value = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (value < 0) return std::nullopt;
+    bytes[nibble / 2] |= static_cast<unsigned char>(nibble % 2 == 0 ? value << 4 : value);
+    ++nibble;
+  }
+  return bytes;
+}
+struct UuidHash {
+  std::size_t operator()(const Uuid& uuid) const {
+    // A UUIDv7 starts with its time: mix in the random half.
+    std::uint64_t time = 0, random = 0;
+    std::memcpy(&time, uuid.data(), 8);
+    std::memcpy(&random, uuid.data() + 8, 8);
+    return static_cast<std::size_t>(time ^ (random * 0x9e3779b97f4a7c15ULL));
+  }
+};
+
 // First pass: the file must be a whole, unaltered chain from position 1 that the log would
 // take as it is, so that a refused file writes nothing. `batch_ends` gets the hash of each
 // batch's last event: as each hash covers the one before it, the second pass imports a batch
@@ -158,8 +190,9 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
   // Every (tenant, command_id) met: a command's events are consecutive, so an id met again
   // after another command is a reuse, which the log's key refuses.
   std::unordered_set<std::string> commands;
-  std::string command;       // the key of the command whose events are being read
-  std::size_t in_batch = 0;  // events since the last batch end
+  std::unordered_set<Uuid, UuidHash> ids;  // 16 bytes each: a million events hold 16 MB of ids
+  std::string command;                     // the key of the command whose events are being read
+  std::size_t in_batch = 0;                // events since the last batch end
   const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) -> std::string {
     if (in_batch >= kBatch && !SameCommand(last_tenant, last_command_id, event)) {
       batch_ends->push_back(previous);
@@ -185,6 +218,9 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
     // Well chained, yet not a history custody writes: a forger can rehash anything. A
     // stream's name holds its tenant, so no stream changes tenant either.
     if (std::string bad = StreamProblem(event); !bad.empty()) return bad;
+    const std::optional<Uuid> id = ParseUuid(event.id);
+    if (!id) return "id '" + event.id + "' is not a UUID (8-4-4-4-12 lower-case hex digits)";
+    if (!ids.insert(*id).second) return "id " + event.id + " is another event's too";
     if (const auto* created = std::get_if<events::TenantCreated>(&*payload);
         created != nullptr && created->tenant != event.tenant) {
       return "tenant.created names tenant '" + created->tenant + "' in a stream of '" +

@@ -651,6 +651,8 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
        [](auto& e) { e[0].data = R"({"tenant":"other"})"; }},
       {"source.token is not a token id", 3, [](auto& e) { e[2].source.token = "cst_abc"; }},
       {"format goes back from 2", 6, [](auto& e) { e[5].format = 1; }},
+      {"is not a UUID", 4, [](auto& e) { e[3].id = "not-a-uuid"; }},
+      {"is another event's too", 5, [](auto& e) { e[4].id = e[1].id; }},
       {"recorded_at is earlier", 6, [](auto& e) { e[5].recorded_at = e[4].recorded_at - 1; }},
       {"is not a stream of tenant 'globex'", 10, [](auto& e) { e[9].tenant = "globex"; }},
       {"was used before in tenant 'acme'", reuse + 1,
