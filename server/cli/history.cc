@@ -125,12 +125,10 @@ std::string ReadExport(std::istream& in,
 // Events per transaction of the import, at least: a batch ends where a command ends.
 constexpr std::size_t kBatch = 20000;
 
-// Whether `next` is the next event of the command `last` belongs to (which a batch must not
-// leave for the next one: EventStore::Import takes whole commands).
-bool SameCommand(const std::string& last_tenant, const std::string& last_command_id,
-                 const Event& next) {
-  return !next.command_id.empty() && next.command_id == last_command_id &&
-         next.tenant == last_tenant;
+// The command an event belongs to, as (tenant, command_id); empty when it has no command id.
+// A batch never ends between two events of one command: EventStore::Import takes whole ones.
+std::string CommandKey(const Event& event) {
+  return event.command_id.empty() ? std::string() : event.tenant + '\n' + event.command_id;
 }
 
 // What is wrong with an event's stream name for its tenant, for a message; empty when it is
@@ -185,7 +183,6 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
   std::string previous = eventstore::kGenesisHash;
   TimeMs last_recorded_at = kMinTime;
   std::int64_t last_format = 1;
-  std::string last_tenant, last_command_id;
   std::map<std::string, std::int64_t> versions;
   // Every (tenant, command_id) met: a command's events are consecutive, so an id met again
   // after another command is a reuse, which the log's key refuses.
@@ -194,7 +191,8 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
   std::string command;                     // the key of the command whose events are being read
   std::size_t in_batch = 0;                // events since the last batch end
   const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) -> std::string {
-    if (in_batch >= kBatch && !SameCommand(last_tenant, last_command_id, event)) {
+    std::string key = CommandKey(event);
+    if (in_batch >= kBatch && (key.empty() || key != command)) {
       batch_ends->push_back(previous);
       in_batch = 0;
     }
@@ -233,21 +231,15 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
     if (!event.source.token.empty() && !eventstore::IsTokenId(event.source.token)) {
       return "source.token is not a token id (tok_ and 8 hex digits)";
     }
-    if (event.command_id.empty()) {
-      command.clear();
-    } else if (std::string key = event.tenant + '\n' + event.command_id; key != command) {
-      if (!commands.insert(key).second) {
-        return "command_id '" + event.command_id + "' was used before in tenant '" + event.tenant +
-               "'";
-      }
-      command = std::move(key);
+    if (!key.empty() && key != command && !commands.insert(key).second) {
+      return "command_id '" + event.command_id + "' was used before in tenant '" + event.tenant +
+             "'";
     }
+    command = std::move(key);
     position = event.position;
     version = event.version;
     last_recorded_at = event.recorded_at;
     last_format = event.format;
-    last_tenant = event.tenant;
-    last_command_id = event.command_id;
     previous = event.hash;
     ++*count;
     ++in_batch;
@@ -318,7 +310,7 @@ int RunImport(const Args& args) {
   const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) {
     // The same cuts as the first pass's batch_ends.
     if (batch.size() >= kBatch &&
-        !SameCommand(batch.back().tenant, batch.back().command_id, event)) {
+        (event.command_id.empty() || CommandKey(event) != CommandKey(batch.back()))) {
       load();
     }
     batch.push_back(event);
