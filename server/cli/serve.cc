@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "projections/snapshot_check.h"
@@ -189,6 +190,11 @@ int RunServe(const Args& args) {
   }
   server_options.read_timeout = std::chrono::seconds(read_timeout);
   server_options.idle_timeout = std::chrono::seconds(idle_timeout);
+
+  // Standard output says where the server listens (scripts read it); the log, the access log
+  // and every warning and error, goes to standard error, apart from it.
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
 
   // A taken port is found before the database is opened, so that a mistaken start creates no
   // file (and takes no writer lock).

@@ -40,6 +40,27 @@ TEST(ServeFlags, HeaderLimitAndReadTimeoutApply) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.Log();
 }
 
+TEST(ServeFlags, TheLogGoesToStandardErrorAndTheAddressToStandardOutput) {
+  testing::TempDir dir;
+  ServerProcess server(CUSTODY_BINARY, dir.File("custody.db"), dir.File("out.log"), {},
+                       dir.File("err.log"));
+  ASSERT_NE(server.port(), 0) << server.ErrorLog();
+  RawSocket client(server.port());
+  ASSERT_TRUE(client.Send("GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  bool closed = false;
+  EXPECT_EQ(client.ReadUntilClosed(5s, &closed).rfind("HTTP/1.1 404", 0), 0u);
+  const int status = server.Stop(SIGTERM);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.ErrorLog();
+
+  const std::string out = server.Log();
+  const std::string err = server.ErrorLog();
+  EXPECT_NE(out.find("custody is listening on http://127.0.0.1:"), std::string::npos) << out;
+  EXPECT_NE(out.find("custody stopped cleanly."), std::string::npos) << out;
+  EXPECT_EQ(out.find("/nowhere"), std::string::npos) << out;
+  EXPECT_NE(err.find("GET /nowhere 404"), std::string::npos) << err;
+  EXPECT_EQ(err.find("custody is listening"), std::string::npos) << err;
+}
+
 TEST(ServeFlags, ALimitOrTimeoutOutOfRangeIsAUsageError) {
   // A header limit over 60,000 bytes would let one field reach the 64 KiB the HTTP library
   // cannot hold.

@@ -20,11 +20,12 @@ namespace custody::hardening {
 
 class ServerProcess {
  public:
-  // Runs `binary serve --db db --listen 127.0.0.1:0 flags...`, its output going to `log`.
+  // Runs `binary serve --db db --listen 127.0.0.1:0 flags...`, its standard output going to
+  // `log`, and its standard error too unless `error_log` names another file.
   // Waits until it says where it listens; port() is 0 if it never does (see exit_status()).
   ServerProcess(const std::string& binary, const std::string& db, const std::string& log,
-                const std::vector<std::string>& flags = {})
-      : log_(log) {
+                const std::vector<std::string>& flags = {}, const std::string& error_log = "")
+      : log_(log), error_log_(error_log.empty() ? log : error_log) {
     std::vector<std::string> args = {binary, "serve", "--db", db, "--listen", "127.0.0.1:0"};
     args.insert(args.end(), flags.begin(), flags.end());
     std::vector<char*> argv;
@@ -33,8 +34,11 @@ class ServerProcess {
     pid_ = fork();
     if (pid_ == 0) {
       // Only async-signal-safe calls between fork and exec: the test process has threads.
-      const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (out < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(out, STDERR_FILENO) < 0) _exit(126);
+      const int out = open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (out < 0 || dup2(out, STDOUT_FILENO) < 0) _exit(126);
+      const int err =
+          error_log_ == log_ ? out : open(error_log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (err < 0 || dup2(err, STDERR_FILENO) < 0) _exit(126);
       execv(binary.c_str(), argv.data());
       _exit(127);
     }
@@ -64,12 +68,9 @@ class ServerProcess {
     return status_;
   }
 
-  std::string Log() const {
-    std::ifstream in(log_);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
+  std::string Log() const { return ReadFile(log_); }
+  // The same as Log() unless the constructor was given an `error_log`.
+  std::string ErrorLog() const { return ReadFile(error_log_); }
 
  private:
   bool running() {
@@ -79,6 +80,13 @@ class ServerProcess {
       return false;
     }
     return true;
+  }
+
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
   }
 
   // "custody is listening on http://127.0.0.1:PORT (database ...)"
@@ -96,6 +104,7 @@ class ServerProcess {
   }
 
   std::string log_;
+  std::string error_log_;
   pid_t pid_ = -1;
   int status_ = -1;
   std::uint16_t port_ = 0;
