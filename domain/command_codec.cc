@@ -150,7 +150,7 @@ CommandOptions ReadOptions(Fields& fields) {
     auto value = fields.String(name, false);
     if (value && (value->empty() || value->size() > kMaxKeyLength || HasControlCharacter(*value))) {
       fields.Fail(name,
-                  std::string("'") + name + "' must be 1 to 128 characters, no control characters");
+                  std::string("'") + name + "' must be 1 to 128 bytes, no control characters");
     }
     (std::string_view(name) == "command_id" ? options.command_id : options.correlation_id) =
         value.value_or("");
@@ -271,11 +271,17 @@ bool IsValidId(std::string_view id) {
   });
 }
 
-std::string TenantIdProblem(std::string_view tenant) {
-  if (IsValidId(tenant)) return {};
-  return "'" + std::string(tenant) +
-         "' is no tenant id: 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
+namespace {
+std::string IdProblem(std::string_view id, std::string_view kind) {
+  if (IsValidId(id)) return {};
+  return "'" + std::string(id) + "' is no " + std::string(kind) +
+         " id: 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
 }
+}  // namespace
+
+std::string TenantIdProblem(std::string_view tenant) { return IdProblem(tenant, "tenant"); }
+
+std::string MemberIdProblem(std::string_view member) { return IdProblem(member, "member"); }
 
 bool IsValidEmail(std::string_view email) {
   const auto at = email.find('@');

@@ -49,6 +49,8 @@ std::variant<DecodedCreateTenant, DecodeError> DecodeCreateTenant(std::string_vi
 bool IsValidId(std::string_view id);
 // What is wrong with `tenant` as a tenant id, for a message; empty when it is one.
 std::string TenantIdProblem(std::string_view tenant);
+// The same for a member id.
+std::string MemberIdProblem(std::string_view member);
 // A plausible e-mail address: one '@' with text on both sides, no spaces or control characters.
 bool IsValidEmail(std::string_view email);
 

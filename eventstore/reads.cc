@@ -132,8 +132,7 @@ Result<std::vector<Event>> FindCommandEvents(Database& db, const std::string& te
   if (!command.ok()) return command.status();
   std::vector<Event> events;
   if (command->has_value()) {
-    const std::int64_t first = (*command)->first_position;
-    Status status = ReadEventRange(db, first, first + (*command)->event_count - 1, &events);
+    Status status = ReadCommandEvents(db, tenant, command_id, **command, &events);
     if (!status.ok()) return status;
   }
   return events;

@@ -1,5 +1,9 @@
 #include "eventstore/rows.h"
 
+#include <algorithm>
+#include <iterator>
+#include <limits>
+
 namespace custody::eventstore {
 
 std::string BytesToHex(std::string_view bytes) {
@@ -116,6 +120,41 @@ Status InsertCommand(Database& db, std::string_view tenant, std::string_view com
   s.BindInt64(2, row.first_position);
   s.BindInt64(3, row.event_count);
   return s.Run();
+}
+
+Status ReadCommandEvents(Database& db, std::string_view tenant, std::string_view command_id,
+                         const CommandRow& row, std::vector<Event>* out) {
+  auto altered = [&] {
+    // No sum of the row's numbers here: an altered row may hold any two.
+    return Status::Corruption("the commands table names " + std::to_string(row.event_count) +
+                              " events from position " + std::to_string(row.first_position) +
+                              " for command '" + std::string(command_id) + "' of tenant '" +
+                              std::string(tenant) + "', which are not exactly its events");
+  };
+  if (row.first_position < 1 || row.event_count < 1 || row.event_count > kMaxCommandEvents ||
+      row.first_position > std::numeric_limits<std::int64_t>::max() - kMaxCommandEvents - 1) {
+    return altered();
+  }
+  // One more on each side: a command's events are consecutive, so neither neighbour may be
+  // one of them (a row narrowed to part of its command).
+  std::vector<Event> read;
+  const std::int64_t last = row.first_position + row.event_count - 1;
+  if (Status status = ReadEventRange(db, row.first_position - 1, last + 1, &read); !status.ok()) {
+    return status;
+  }
+  auto ours = [&](const Event& event) {
+    return event.tenant == tenant && event.command_id == command_id;
+  };
+  const auto first = std::find_if(read.begin(), read.end(), [&](const Event& event) {
+    return event.position == row.first_position;
+  });
+  const auto end = first + std::min<std::ptrdiff_t>(read.end() - first, row.event_count);
+  if (end - first != row.event_count || !std::all_of(first, end, ours) ||
+      std::any_of(read.begin(), first, ours) || std::any_of(end, read.end(), ours)) {
+    return altered();
+  }
+  out->insert(out->end(), std::make_move_iterator(first), std::make_move_iterator(end));
+  return Status::Ok();
 }
 
 Status InsertEvent(Database& db, std::int64_t stream_id, const EventView& e,

@@ -75,6 +75,15 @@ Result<std::optional<CommandRow>> FindCommand(Database& db, std::string_view ten
                                               std::string_view command_id);
 Status InsertCommand(Database& db, std::string_view tenant, std::string_view command_id,
                      const CommandRow& row);
+// More events than any command writes (a removal writes at most four).
+inline constexpr std::int64_t kMaxCommandEvents = 64;
+
+// Appends the events of command `command_id` of `tenant`, found at `row`, to `out`;
+// kCorruption unless they are exactly that command's events. The commands table is outside
+// the hash chain: an altered row must never answer a retry with other events, or some of its
+// own, or none.
+Status ReadCommandEvents(Database& db, std::string_view tenant, std::string_view command_id,
+                         const CommandRow& row, std::vector<Event>* out);
 
 // Inserts `event` (all fields set) into stream `stream_id`; hashes are stored as raw bytes.
 Status InsertEvent(Database& db, std::int64_t stream_id, const EventView& event,

@@ -296,9 +296,12 @@ Status Writer::Stage(Work& work, Batch& batch) {
     if (command->has_value()) {
       AppendResult duplicate;
       duplicate.outcome = AppendResult::Outcome::kDuplicate;
-      const std::int64_t first = (*command)->first_position;
       Status read =
-          ReadEventRange(*db_, first, first + (*command)->event_count - 1, &duplicate.events);
+          ReadCommandEvents(*db_, request.tenant, request.command_id, **command, &duplicate.events);
+      if (read.code() == Status::Code::kCorruption) {  // this command's row: the batch goes on
+        work.result = read;
+        return Status::Ok();
+      }
       if (!read.ok()) return read;
       if (!duplicate.events.empty()) duplicate.stream_version = duplicate.events.back().version;
       work.result = std::move(duplicate);

@@ -42,10 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto query = server::ParseQuery(text);
   if (const auto* params = std::get_if<server::Params>(&query)) fuzz::CheckParams(*params);
 
-  for (bool plus : {true, false}) {
-    if (auto decoded = server::PercentDecode(text, plus)) {
-      fuzz::Check(decoded->size() <= text.size(), "decoding never grows");
-    }
+  if (auto decoded = server::PercentDecode(text)) {
+    fuzz::Check(decoded->size() <= text.size(), "decoding never grows");
   }
   if (const auto time = ParseTime(text)) {
     const std::string formatted = FormatTime(*time);

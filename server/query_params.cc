@@ -33,7 +33,7 @@ std::optional<ParamError> ReadTime(const Params& params, const char* name,
 
 }  // namespace
 
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+std::optional<std::string> PercentDecode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -45,8 +45,6 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
       if (high < 0 || low < 0) return std::nullopt;
       out.push_back(static_cast<char>(high * 16 + low));
       i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
     } else {
       out.push_back(c);
     }
@@ -62,8 +60,8 @@ std::variant<Params, ParamError> ParseQuery(std::string_view query) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (pair.empty()) continue;  // "a=1&&b=2"
     const std::size_t eq = pair.find('=');
-    const auto name = PercentDecode(pair.substr(0, eq), true);
-    const auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    const auto name = PercentDecode(pair.substr(0, eq));
+    const auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
     if (!name || name->empty()) return ParamError{"query", "malformed query string"};
     if (!value) return ParamError{*name, "'" + *name + "' has a malformed %-escape"};
     if (!params.emplace(*name, *value).second) {

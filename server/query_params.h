@@ -27,8 +27,10 @@ using Params = std::map<std::string, std::string>;
 inline constexpr std::size_t kDefaultLimit = 100;
 inline constexpr std::size_t kMaxLimit = 1000;
 
-// Decodes %XX escapes (and '+' as a space when `plus_is_space`); nullopt for a bad escape.
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+// Decodes %XX escapes; nullopt for a bad escape. A '+' stays a '+' (RFC 3986 gives it no
+// meaning in a query): no parameter holds a space, and a time's offset ("+01:00") is often
+// sent unescaped.
+std::optional<std::string> PercentDecode(std::string_view text);
 
 // The name → value pairs of a query string ("a=1&b=2"). A repeated name, an empty name or a
 // bad escape is an error.

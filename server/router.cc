@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/command_codec.h"
 #include "server/handlers.h"
 #include "server/problem.h"
 
@@ -177,6 +178,14 @@ Response Authorized(const RouteSpec& route, const Request& request, Context& con
       return Problem(request, 403, "forbidden", "this token may not access this tenant");
     }
   }
+  // Ids in the path are judged like those in a body or a query: a malformed one is the
+  // request's mistake (400), not a tenant or member that does not exist (404).
+  if (std::string problem = TenantIdProblem(tenant); !tenant.empty() && !problem.empty()) {
+    return BadParam(request, {"tenant", std::move(problem)});
+  }
+  if (std::string problem = MemberIdProblem(member); !member.empty() && !problem.empty()) {
+    return BadParam(request, {"member", std::move(problem)});
+  }
   Params params;
   const std::size_t question = request.target.find('?');
   if (question != std::string::npos && route.params) {  // probes' own parameters are ignored
@@ -239,7 +248,7 @@ Response RouteRequest(const Request& request, Context& context) {
   const std::string path = PathOf(request.target);
   std::vector<std::string> segments;
   for (std::string_view raw : Split(path)) {
-    auto decoded = PercentDecode(raw, false);
+    auto decoded = PercentDecode(raw);
     if (!decoded) return Problem(request, 404, "not_found", "no such route");
     segments.push_back(std::move(*decoded));
   }

@@ -1,5 +1,6 @@
 #include "server/cli/cli.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <iostream>
@@ -25,7 +26,17 @@ int Parse(const Args& args, const char* usage, const po::options_description& op
   try {
     po::store(po::command_line_parser(args).options(all).positional(positionals).run(), values);
     if (values.count("help")) {
-      std::cout << "usage: " << usage << "\n\n" << all;
+      // Positional arguments (FILE, ACTION, ID) are named in the usage line, not as options.
+      po::options_description shown("options");
+      for (const auto& option : all.options()) {
+        bool positional = false;
+        // max_total_count() is UINT_MAX for a positional without bound: the first few say it.
+        for (unsigned i = 0; i < std::min(positionals.max_total_count(), 8u); ++i) {
+          positional = positional || positionals.name_for_position(i) == option->long_name();
+        }
+        if (!positional) shown.add(option);
+      }
+      std::cout << "usage: " << usage << "\n\n" << shown;
       return kDone;
     }
     po::notify(values);

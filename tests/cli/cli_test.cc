@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <set>
@@ -18,6 +19,7 @@
 #include <sstream>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "domain/event.h"
 #include "domain/events.h"
@@ -74,7 +76,7 @@ class Cli : public ::testing::Test {
   TempDir dir_;
 };
 
-// Position 1 of a history: acme's instance stream, by alice, at 2026-11-21T10:00:00Z, not yet
+// Position 1 of a history: acme's instance stream, by alice, at 2023-11-14T22:13:20Z, not yet
 // hashed.
 Event FirstEvent(const std::string& type, const std::string& data) {
   Event event;
@@ -86,7 +88,7 @@ Event FirstEvent(const std::string& type, const std::string& data) {
   event.tenant = "acme";
   event.actor = "alice";
   event.subject = "alice";
-  event.occurred_at = event.recorded_at = 1795255200000;
+  event.occurred_at = event.recorded_at = 1700000000000;  // in the past on any clock
   event.data = data;
   return event;
 }
@@ -123,6 +125,11 @@ TEST_F(Cli, EverySubcommandHasHelp) {
     EXPECT_EQ(help.code, 0) << command;
     EXPECT_NE(help.out.find("usage: custody " + std::string(command)), std::string::npos)
         << help.out;
+    EXPECT_NE(help.out.find("--db PATH"), std::string::npos) << help.out;
+    // Positional arguments are in the usage line, not listed as options.
+    for (const char* positional : {"--action", "--id ", "--file"}) {
+      EXPECT_EQ(help.out.find(positional), std::string::npos) << command << ": " << help.out;
+    }
   }
 }
 
@@ -640,6 +647,20 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
     ++reuse;
   }
   ASSERT_LT(reuse, events.size());
+  auto first_of_type = [&events](std::string_view type) {
+    return static_cast<std::size_t>(
+        std::find_if(events.begin(), events.end(),
+                     [type](const Event& e) { return e.type == type; }) -
+        events.begin());
+  };
+  const std::size_t step = first_of_type("onboarding.step_completed");
+  ASSERT_LT(step, events.size());
+  ASSERT_EQ(events[step].data, R"({"member":"carol","step":"get_started"})");
+  ASSERT_EQ(events[2].data, R"({"email":"bob@acme.example","member":"bob","role":"admin"})");
+  const std::size_t rejected = first_of_type("command.rejected");
+  ASSERT_LT(rejected, events.size());
+  boost::json::object teleport = boost::json::parse(events[rejected].data).as_object();
+  teleport["command"] = "teleport";
   struct Forgery {
     std::string problem;
     std::size_t line;  // 1-based
@@ -657,6 +678,43 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
       {"is not a stream of tenant 'globex'", 10, [](auto& e) { e[9].tenant = "globex"; }},
       {"was used before in tenant 'acme'", reuse + 1,
        [reuse](auto& e) { e[reuse].command_id = e[0].command_id; }},
+      // Payloads the API would never have written, well chained all the same.
+      {"role 'owner' is neither admin nor user", 3,
+       [](auto& e) {
+         e[2].data = R"({"email":"bob@acme.example","member":"bob","role":"owner"})";
+       }},
+      {"email 'bob.acme.example' is not an e-mail address", 3,
+       [](auto& e) {
+         e[2].data = R"({"email":"bob.acme.example","member":"bob","role":"admin"})";
+       }},
+      {"command.rejected of 'teleport', which is no command", rejected + 1,
+       [rejected, &teleport](auto& e) { e[rejected].data = boost::json::serialize(teleport); }},
+      {"actor 'a b/c' is no id", 3, [](auto& e) { e[2].actor = "a b/c"; }},
+      {"tenant.created is not the first event of its tenant's instance stream", 3,
+       [](auto& e) {
+         e[2].type = "tenant.created";
+         e[2].data = R"({"tenant":"acme"})";
+       }},
+      {"an event of tenant 'globex' before its tenant.created", globex + 1,
+       [globex](auto& e) {
+         e[globex].type = "member.removed";
+         e[globex].data = R"({"member":"alice"})";
+       }},
+      {"is not a step the API takes", step + 1,
+       [step](auto& e) { e[step].data = R"({"member":"carol","step":"teleport"})"; }},
+      {"is not a step the API takes", step + 1,
+       [step](auto& e) {
+         e[step].data = R"({"api_enabled":true,"member":"carol","step":"get_started"})";
+       }},
+      {"onboarding.step_completed in stream acme/onboarding/carol, not in acme/onboarding/dave",
+       step + 1, [step](auto& e) { e[step].actor = "dave"; }},
+      {"no event is recorded in the future", events.size(),
+       [](auto& e) {
+         using namespace std::chrono;
+         e.back().recorded_at =
+             duration_cast<milliseconds>((system_clock::now() + hours(48)).time_since_epoch())
+                 .count();
+       }},
       {"is no tenant id", globex + 1,
        [globex](auto& e) {
          for (std::size_t i = globex; i < e.size(); ++i) {
@@ -666,9 +724,8 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
          }
        }},
   };
-  for (const Forgery& forgery : forgeries) {
-    std::vector<Event> forged = events;
-    forgery.edit(forged);
+  // Rehashed, as a forger would; returns the file.
+  auto write_rehashed = [this](std::vector<Event> forged) {
     std::string prev_hash = eventstore::kGenesisHash;
     std::ofstream file(dir_.File("forged.ndjson"), std::ios::trunc);
     for (Event& event : forged) {
@@ -676,7 +733,12 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
       event.hash = prev_hash = eventstore::ChainHash(prev_hash, event);
       file << eventstore::EventToJson(event) << "\n";
     }
-    file.close();
+    return dir_.File("forged.ndjson");
+  };
+  for (const Forgery& forgery : forgeries) {
+    std::vector<Event> forged = events;
+    forgery.edit(forged);
+    write_rehashed(forged);
     const std::string copy = dir_.File("copy.db");
     const Outcome refused = Custody("import --db " + copy + " " + dir_.File("forged.ndjson"));
     EXPECT_EQ(refused.code, 1) << forgery.problem << ": " << refused.err;
@@ -685,6 +747,14 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
     EXPECT_NE(refused.err.find(forgery.problem), std::string::npos) << refused.err;
     EXPECT_FALSE(std::filesystem::exists(copy)) << forgery.problem;
   }
+  // Earlier versions took e-mails with C1 controls or line separators, which the API now
+  // refuses: histories holding them still import.
+  std::vector<Event> older = events;
+  older[2].data =
+      "{\"email\":\"b\u0085ob\u2028@acme.example\",\"member\":\"bob\",\"role\":\"admin\"}";
+  const Outcome imported =
+      Custody("import --db " + dir_.File("older.db") + " " + write_rehashed(older));
+  EXPECT_EQ(imported.code, 0) << imported.err;
   const Outcome missing = Custody("import --db " + dir_.File("copy.db") + " nowhere.ndjson");
   EXPECT_EQ(missing.code, 2);
   EXPECT_NE(missing.err.find("'nowhere.ndjson' does not exist"), std::string::npos) << missing.err;
@@ -696,6 +766,14 @@ TEST_F(Cli, ExportRefusesATenantThatIsNoTenantId) {
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("is no tenant id"), std::string::npos) << bad.err;
   EXPECT_TRUE(bad.out.empty());
+  // A tenant the log does not hold is a mistaken name too, in either format.
+  for (const char* format : {"ndjson", "csv"}) {
+    const Outcome unknown =
+        Custody(std::string("export --format ") + format + " --tenant nosuch --db " + db());
+    EXPECT_EQ(unknown.code, 2) << format;
+    EXPECT_NE(unknown.err.find("no events for tenant 'nosuch'"), std::string::npos) << unknown.err;
+    EXPECT_TRUE(unknown.out.empty()) << unknown.out;
+  }
 }
 
 TEST_F(Cli, NotACustodyDatabaseIsAStorageError) {

@@ -142,6 +142,59 @@ TEST_F(TamperTest, TriggersRefuseUpdateDeleteAndReplace) {
   EXPECT_EQ(raw.Column("SELECT count(*) FROM commands"), std::vector<std::string>{"5"});
 }
 
+// The commands table is outside the hash chain: a row altered to name other events, part of
+// its command's, none, or more, must never answer a retry, on the read path as on the
+// writer's. cmd-0 wrote positions 1 and 2, cmd-1 position 3.
+TEST_F(TamperTest, ACommandRowNotNamingExactlyItsEventsIsCorruption) {
+  for (const char* edit : {
+           "UPDATE commands SET first_position = 3, event_count = 1 WHERE command_id = 'cmd-0'",
+           "UPDATE commands SET first_position = 2, event_count = 1 WHERE command_id = 'cmd-0'",
+           "UPDATE commands SET event_count = 1 WHERE command_id = 'cmd-0'",
+           "UPDATE commands SET event_count = 3 WHERE command_id = 'cmd-0'",
+           "UPDATE commands SET event_count = 0 WHERE command_id = 'cmd-0'",
+           "UPDATE commands SET event_count = 9223372036854775807 WHERE command_id = 'cmd-0'",
+           "UPDATE commands SET first_position = 9223372036854775807 WHERE command_id = 'cmd-0'",
+       }) {
+    TempDir dir;
+    const std::string path = dir.File("c.db");
+    {
+      auto store = OpenStore(path);
+      ASSERT_NE(store, nullptr);
+      ASSERT_TRUE(
+          store
+              ->Append(testing::MakeRequest(
+                  "t", "t/a", {MakeEvent("e", "a", "{}"), MakeEvent("e", "a", "{}")}, "cmd-0"))
+              .ok());
+      ASSERT_TRUE(
+          store->Append(testing::MakeRequest("t", "t/a", {MakeEvent("e", "a", "{}")}, "cmd-1"))
+              .ok());
+      ASSERT_EQ(store->FindByCommandId("t", "cmd-0")->size(), 2u);
+    }
+    {
+      RawDb raw(path);
+      std::string error;
+      ASSERT_EQ(raw.Exec("DROP TRIGGER commands_no_update", &error), SQLITE_OK) << error;
+      ASSERT_EQ(raw.Exec(edit, &error), SQLITE_OK) << error;
+    }
+    auto store = OpenStore(path);
+    ASSERT_NE(store, nullptr);
+    Result<std::vector<Event>> found = store->FindByCommandId("t", "cmd-0");
+    ASSERT_FALSE(found.ok()) << edit;
+    EXPECT_EQ(found.status().code(), Status::Code::kCorruption) << edit;
+    EXPECT_NE(found.status().message().find("not exactly its events"), std::string::npos)
+        << found.status().ToString();
+    Result<AppendResult> retry =
+        store->Append(testing::MakeRequest("t", "t/a", {MakeEvent("e", "a", "{}")}, "cmd-0"));
+    ASSERT_FALSE(retry.ok()) << edit;
+    EXPECT_EQ(retry.status().code(), Status::Code::kCorruption) << edit;
+    EXPECT_EQ(store->HeadPosition(), 3) << edit;  // nothing appended either
+    // Intact rows still answer, and other commands still append.
+    EXPECT_EQ(store->FindByCommandId("t", "cmd-1")->size(), 1u) << edit;
+    EXPECT_TRUE(
+        store->Append(testing::MakeRequest("t", "t/b", {MakeEvent("e", "a", "{}")}, "cmd-2")).ok());
+  }
+}
+
 TEST_F(TamperTest, EditedPayloadIsDetected) {
   ExpectBadAt("UPDATE events SET data = '{\"i\":99}' WHERE position = 4", 4, "hash");
 }

@@ -131,7 +131,8 @@ TEST_F(HostileBodies, EachIsAProblemAndNothingIsStored) {
       {"time after year 9999", commands, connect + R"(,"occurred_at":"9999-12-31T23:30:00-01:00"})",
        400, "invalid_field", "occurred_at"},
       // Percent-encoded NUL in the path: no tenant of that name can exist.
-      {"NUL in the path", "/v1/tenants/ac%00me/commands", connect + "}", 404, "not_found", ""},
+      {"NUL in the path", "/v1/tenants/ac%00me/commands", connect + "}", 400, "invalid_field",
+       "tenant"},
       {"empty body", commands, " ", 400, "invalid_json", ""},
       // Regression (found by fuzz_command): the empty key is a field too, and the problem
       // named no field at all.
@@ -159,9 +160,10 @@ TEST_F(HostileBodies, ProblemsAboutBytesThatAreNotUtf8AreValidJson) {
   SeedAcme();
   const std::vector<Hostile> cases = {
       {"raw byte in the path", "/v1/\xff\xfe", "", 404, "not_found", ""},
-      {"encoded byte in the tenant", "/v1/tenants/%FF/marketo", "", 404, "not_found", ""},
-      {"encoded byte in a member", "/v1/tenants/acme/members/%C0%AF/removal-check", "", 404,
-       "not_found", ""},
+      // A malformed id in the path is the request's mistake, as in a body or a query.
+      {"encoded byte in the tenant", "/v1/tenants/%FF/marketo", "", 400, "invalid_field", "tenant"},
+      {"encoded byte in a member", "/v1/tenants/acme/members/%C0%AF/removal-check", "", 400,
+       "invalid_field", "member"},
       {"encoded byte in a parameter name", "/v1/events?%FF=1", "", 400, "invalid_field",
        "\xef\xbf\xbd"},
       {"encoded NUL in a parameter name", "/v1/events?a%00b=1", "", 400, "invalid_field", ""},

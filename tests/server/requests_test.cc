@@ -44,6 +44,8 @@ TEST_F(Requests, AtAPositionOrATimeAnswersAsOfThatMoment) {
   // Before the tenant existed, there is no tenant.
   EXPECT_EQ(Get("/v1/tenants/acme/marketo?at=0", writer_).status, 404);
   EXPECT_EQ(Get("/v1/tenants/acme/marketo/custody?at=2000-01-01T00:00:00Z", writer_).status, 404);
+  // A time's offset may come with its '+' unescaped.
+  EXPECT_EQ(Get("/v1/tenants/acme/marketo?at=2100-01-01T01:00:00+01:00", writer_).status, 200);
   // Bad `at` values are 400 invalid_field naming `at`.
   for (const std::string bad : {"-1", "yesterday", "2026-13-01T00:00:00Z", "1.5", ""}) {
     const HttpResponse answer = Get("/v1/tenants/acme/onboarding?at=" + bad, writer_);
@@ -137,6 +139,12 @@ TEST_F(Requests, EveryBadRequestIsAProblemAndWritesNothing) {
        R"({"command":"connect_marketo","actor":")" + std::string(70 * 1024, 'a') + "\"}", 413,
        "body_too_large", ""},
       {"unknown route", "GET", "/v1/nothing", "", "", 404, "not_found", ""},
+      {"no tenant id in the path", "GET", "/v1/tenants/a%20b/marketo", "", "", 400, "invalid_field",
+       "tenant"},
+      {"a tenant id too long", "GET", "/v1/tenants/" + std::string(65, 't') + "/marketo", "", "",
+       400, "invalid_field", "tenant"},
+      {"no member id in the path", "GET", "/v1/tenants/acme/onboarding/a%2Fb", "", "", 400,
+       "invalid_field", "member"},
       {"wrong method", "DELETE", commands, "", "", 405, "method_not_allowed", ""},
       {"bad limit", "GET", "/v1/events?limit=0", "", "", 400, "invalid_field", "limit"},
       {"limit too big", "GET", "/v1/events?limit=1001", "", "", 400, "invalid_field", "limit"},

@@ -15,11 +15,15 @@ using server::ParamError;
 using server::Params;
 
 TEST(QueryParams, DecodesEscapesAndRefusesRepeats) {
-  auto parsed = server::ParseQuery("tenant=ac%6De&type=a+b&&x=");
+  auto parsed =
+      server::ParseQuery("tenant=ac%6De&type=a%20b&&x=&at=2026-11-22T06:00:00+01:00&since=%2B");
   ASSERT_TRUE(std::holds_alternative<Params>(parsed));
   const Params& params = std::get<Params>(parsed);
   EXPECT_EQ(params.at("tenant"), "acme");
   EXPECT_EQ(params.at("type"), "a b");
+  // A '+' is a '+', not a space: a time's offset is often sent unescaped.
+  EXPECT_EQ(params.at("at"), "2026-11-22T06:00:00+01:00");
+  EXPECT_EQ(params.at("since"), "+");
   EXPECT_EQ(params.at("x"), "");
   auto repeated = server::ParseQuery("a=1&a=2");
   ASSERT_TRUE(std::holds_alternative<ParamError>(repeated));
