@@ -23,18 +23,29 @@ int Parse(const Args& args, const char* usage, const po::options_description& op
           const po::positional_options_description& positionals, po::variables_map& values) {
   po::options_description all = options;
   all.add_options()("help,h", "show this help");
+  // Positional arguments are declared as options for the parser, but are not options.
+  // max_total_count() is UINT_MAX for a positional without bound: the first few name it.
+  const unsigned positional_count = std::min(positionals.max_total_count(), 8u);
+  auto is_positional = [&](const std::string& name) {
+    for (unsigned i = 0; i < positional_count; ++i) {
+      if (positionals.name_for_position(i) == name) return true;
+    }
+    return false;
+  };
+  for (const std::string& arg : args) {
+    if (arg == "--") break;
+    if (arg.starts_with("--") && is_positional(arg.substr(2, arg.find('=') - 2))) {
+      std::cerr << "custody: unrecognised option '" << arg << "' (usage: " << usage << ")\n";
+      return kUsage;
+    }
+  }
   try {
     po::store(po::command_line_parser(args).options(all).positional(positionals).run(), values);
     if (values.count("help")) {
       // Positional arguments (FILE, ACTION, ID) are named in the usage line, not as options.
       po::options_description shown("options");
       for (const auto& option : all.options()) {
-        bool positional = false;
-        // max_total_count() is UINT_MAX for a positional without bound: the first few say it.
-        for (unsigned i = 0; i < std::min(positionals.max_total_count(), 8u); ++i) {
-          positional = positional || positionals.name_for_position(i) == option->long_name();
-        }
-        if (!positional) shown.add(option);
+        if (!is_positional(option->long_name())) shown.add(option);
       }
       std::cout << "usage: " << usage << "\n\n" << shown;
       return kDone;

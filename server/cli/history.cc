@@ -161,6 +161,26 @@ std::string StreamProblem(const Event& event) {
          "' ({tenant}/instance or {tenant}/onboarding/{member})";
 }
 
+// An ASCII control character: what every version refused in a command_id or correlation_id
+// (today's API also refuses C1 controls and line separators).
+bool HasAsciiControl(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// What is wrong with an event's command_id or correlation_id, as the API takes them: at most
+// 128 bytes, no control character; empty is no command id.
+std::string KeyProblem(const Event& event) {
+  for (const auto& [name, key] :
+       {std::pair<const char*, const std::string*>{"command_id", &event.command_id},
+        {"correlation_id", &event.correlation_id}}) {
+    if (key->size() > 128 || HasAsciiControl(*key)) {
+      return std::string(name) + " is more than 128 bytes or holds a control character";
+    }
+  }
+  return "";
+}
+
 // The commands API.md names, and the creation of a tenant.
 bool IsCommandName(std::string_view name) {
   static constexpr std::string_view kNames[] = {
@@ -248,6 +268,41 @@ std::string PayloadProblem(const Event& event, const events::Payload& payload,
         if (onboarding ? event.stream != own_stream : !instance) {
           problem = std::string(Fact::kType) + " in stream " + event.stream + ", not in " +
                     (onboarding ? own_stream : InstanceStream(event.tenant));
+        }
+        // Whom each fact is about, as the rules name it (domain/instance.cc), and who acted.
+        auto check_subject = [&](const std::string& about) {
+          if (problem.empty() && event.subject != about) {
+            problem = std::string(Fact::kType) + " about '" + about + "' with subject '" +
+                      event.subject + "'";
+          }
+        };
+        if constexpr (std::is_same_v<Fact, events::MemberInvited> ||
+                      std::is_same_v<Fact, events::MemberRemoved> ||
+                      std::is_same_v<Fact, events::AccessGranted> ||
+                      std::is_same_v<Fact, events::AccessRevoked> ||
+                      std::is_same_v<Fact, events::StepCompleted>) {
+          check_subject(fact.member);
+        } else if constexpr (std::is_same_v<Fact, events::MarketoConnected> ||
+                             std::is_same_v<Fact, events::MarketoDisconnected>) {
+          check_subject(fact.admin);
+        } else if constexpr (std::is_same_v<Fact, events::OwnershipTransferred>) {
+          check_subject(fact.to);
+        } else if constexpr (std::is_same_v<Fact, events::IntegrationDown>) {
+          check_subject(fact.last_admin);
+        } else if constexpr (std::is_same_v<Fact, events::CommandRejected>) {
+          check_subject(fact.member.value_or(""));
+        }
+        if constexpr (std::is_same_v<Fact, events::AccessGranted> ||
+                      std::is_same_v<Fact, events::AccessRevoked>) {
+          if (problem.empty() && fact.by != event.actor) {
+            problem =
+                std::string(Fact::kType) + " by '" + fact.by + "' with actor '" + event.actor + "'";
+          }
+        }
+        if constexpr (std::is_same_v<Fact, events::MarketoConnected>) {
+          if (problem.empty() && fact.admin != event.actor) {
+            problem = "marketo.connected of '" + fact.admin + "' with actor '" + event.actor + "'";
+          }
         }
         if constexpr (std::is_same_v<Fact, events::MemberInvited>) {
           check_id("member", fact.member);
@@ -342,8 +397,10 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
   // hold every later event's stamp there and hide them from at=TIME.
   const TimeMs now = server::SystemNow();
   const TimeMs latest_recorded_at = now + std::chrono::milliseconds(kClockSkew).count();
-  std::string command;       // the key of the command whose events are being read
-  std::size_t in_batch = 0;  // events since the last batch end
+  std::string command;         // the key of the command whose events are being read
+  Event command_head;          // its first event's envelope
+  bool command_alone = false;  // its first event is a refusal or a step
+  std::size_t in_batch = 0;    // events since the last batch end
   const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) -> std::string {
     std::string key = CommandKey(event);
     if (in_batch >= kBatch && (key.empty() || key != command)) {
@@ -392,9 +449,31 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
     if (!event.source.token.empty() && !eventstore::IsTokenId(event.source.token)) {
       return "source.token is not a token id (tok_ and 8 hex digits)";
     }
+    if (std::string bad = KeyProblem(event); !bad.empty()) return bad;
     if (!key.empty() && key != command && !commands.insert(key).second) {
       return "command_id '" + event.command_id + "' was used before in tenant '" + event.tenant +
              "'";
+    }
+    // The events of one command are one decision: one stream, actor, time, correlation and
+    // source; a refusal or a step is its command's only event.
+    const bool alone = std::holds_alternative<events::CommandRejected>(*payload) ||
+                       std::holds_alternative<events::StepCompleted>(*payload);
+    if (!key.empty() && key == command) {
+      if (alone || command_alone || event.stream != command_head.stream ||
+          event.actor != command_head.actor || event.occurred_at != command_head.occurred_at ||
+          event.correlation_id != command_head.correlation_id ||
+          event.source != command_head.source) {
+        return "command_id '" + event.command_id +
+               "': its events are not those of one command (one stream, actor, occurred_at, "
+               "correlation and source; a refusal or a step alone)";
+      }
+    } else if (!key.empty()) {
+      command_head.stream = event.stream;
+      command_head.actor = event.actor;
+      command_head.occurred_at = event.occurred_at;
+      command_head.correlation_id = event.correlation_id;
+      command_head.source = event.source;
+      command_alone = alone;
     }
     command = std::move(key);
     position = event.position;

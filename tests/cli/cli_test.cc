@@ -131,6 +131,13 @@ TEST_F(Cli, EverySubcommandHasHelp) {
       EXPECT_EQ(help.out.find(positional), std::string::npos) << command << ": " << help.out;
     }
   }
+  // Nor taken as options.
+  for (const char* misuse :
+       {"token --action list", "token revoke --id=tok_00000000", "import --file x.ndjson"}) {
+    const Outcome refused = Custody(std::string(misuse) + " --db " + db());
+    EXPECT_EQ(refused.code, 2) << misuse;
+    EXPECT_NE(refused.err.find("unrecognised option '--"), std::string::npos) << refused.err;
+  }
 }
 
 TEST_F(Cli, DbDefaultsToTheEnvironmentThenTheCurrentFolder) {
@@ -657,6 +664,10 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
   ASSERT_LT(step, events.size());
   ASSERT_EQ(events[step].data, R"({"member":"carol","step":"get_started"})");
   ASSERT_EQ(events[2].data, R"({"email":"bob@acme.example","member":"bob","role":"admin"})");
+  const std::size_t connected = first_of_type("marketo.connected");
+  ASSERT_LT(connected, events.size());
+  ASSERT_EQ(events[connected].actor, "alice");
+  ASSERT_EQ(events[3].type, "member.invited");
   const std::size_t rejected = first_of_type("command.rejected");
   ASSERT_LT(rejected, events.size());
   boost::json::object teleport = boost::json::parse(events[rejected].data).as_object();
@@ -689,6 +700,14 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
        }},
       {"command.rejected of 'teleport', which is no command", rejected + 1,
        [rejected, &teleport](auto& e) { e[rejected].data = boost::json::serialize(teleport); }},
+      {"member.invited about 'bob' with subject 'carol'", 3,
+       [](auto& e) { e[2].subject = "carol"; }},
+      {"marketo.connected of 'alice' with actor 'bob'", connected + 1,
+       [connected](auto& e) { e[connected].actor = "bob"; }},
+      {"command_id is more than 128 bytes or holds a control character", 3,
+       [](auto& e) { e[2].command_id = "demo\n2"; }},
+      {"its events are not those of one command", 4,
+       [](auto& e) { e[3].command_id = e[2].command_id; }},  // its correlation stays demo-3
       {"actor 'a b/c' is no id", 3, [](auto& e) { e[2].actor = "a b/c"; }},
       {"tenant.created is not the first event of its tenant's instance stream", 3,
        [](auto& e) {
