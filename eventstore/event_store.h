@@ -95,7 +95,10 @@ struct VerifyReport {
   std::int64_t head_position = 0;
   std::string head_hash;  // 64 zeros on an empty log
   std::optional<std::int64_t> first_bad_position;
-  std::string problem;  // what is wrong at first_bad_position, for people
+  // The events check out, but the commands table (the index of command ids, outside the chain)
+  // does not name exactly them: no position is bad, `problem` says what is.
+  bool commands_altered = false;
+  std::string problem;  // what is wrong, for people
 };
 
 // A persisted projection: opaque bytes valid as of `position` for code of `code_version`.

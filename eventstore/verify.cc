@@ -7,6 +7,11 @@
 // recorded_at follow their predecessors), so checking each range and then the seams between
 // ranges finds exactly the first bad position a single pass would. The log is append-only, so
 // positions up to the head read at the start are the same on every connection.
+//
+// The commands table (the index of command ids) is outside the chain. Each range also sums a
+// fingerprint of every (tenant, command_id, position) its events hold, and the table's rows
+// are summed the same way: the two sums agree only if the rows name exactly the events that
+// carry each command id (CommandSum).
 
 #include <algorithm>
 #include <atomic>
@@ -14,9 +19,11 @@
 #include <unordered_map>
 
 #include "eventstore/encoding.h"
+#include "eventstore/random.h"
 #include "eventstore/reads.h"
 #include "eventstore/rows.h"
 #include "eventstore/schema.h"
+#include "eventstore/siphash.h"
 
 namespace custody::eventstore {
 namespace {
@@ -24,6 +31,36 @@ namespace {
 // Below this many events per thread, more threads cost more than they save.
 constexpr std::int64_t kMinEventsPerThread = 50000;
 constexpr unsigned kMaxThreads = 4;
+
+// A sum, modulo 2^64, of a keyed fingerprint of each (tenant, command_id, position): equal sums
+// mean equal sets, but for a chance of 2^-64, as the key is fresh and secret (a multiset hash
+// built on a pseudorandom function). The order of adding does not matter.
+class CommandSum {
+ public:
+  explicit CommandSum(const SipKey& key) : key_(key) {}
+
+  void Add(std::string_view tenant, std::string_view command_id, std::int64_t position) {
+    bytes_.clear();
+    // Each part's length first, so that no two triples give the same bytes.
+    for (const std::string_view part : {tenant, command_id}) {
+      AppendWord(static_cast<std::uint64_t>(part.size()));
+      bytes_.append(part);
+    }
+    AppendWord(static_cast<std::uint64_t>(position));
+    sum_ += SipHash24(key_, bytes_);
+  }
+  void Add(const CommandSum& other) { sum_ += other.sum_; }
+  std::uint64_t value() const { return sum_; }
+
+ private:
+  void AppendWord(std::uint64_t word) {
+    for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<char>(word >> (8 * i)));
+  }
+
+  SipKey key_;
+  std::string bytes_;
+  std::uint64_t sum_ = 0;
+};
 
 bool SameBytes(std::string_view stored, const Digest& digest) {
   return stored.size() == digest.size() &&
@@ -56,6 +93,7 @@ struct RangeReport {
   TimeMs first_recorded_at = 0;
   TimeMs last_recorded_at = 0;
   std::unordered_map<std::int64_t, StreamSpan> streams;  // by stream id
+  CommandSum commands{SipKey{}};  // of the events holding a command id (keyed by the caller)
 };
 
 // Checks positions first..last; the links to position first - 1 are left to the caller.
@@ -143,6 +181,7 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
     if (!SameBytes(s.ColumnBlob(7), hash)) {
       return fail(expected, "hash does not match the event's content");
     }
+    if (!e.command_id.empty()) out->commands.Add(e.tenant, e.command_id, e.position);
     out->last_hash = hash;
     out->last_recorded_at = e.recorded_at;
     span->second.last_version = e.version;
@@ -273,6 +312,31 @@ Status CheckInTurn(Database& db, const std::vector<std::pair<std::int64_t, std::
   return Status::Ok();
 }
 
+// Sums the commands table's rows up to position `head` into `sum`; a problem when a row cannot
+// be one the log wrote. Rows past `head` are of commands appended since the check began.
+Result<std::string> SumCommandRows(Database& db, std::int64_t head, CommandSum& sum) {
+  Transaction snapshot(&db);
+  if (Status status = snapshot.BeginRead(); !status.ok()) return status;
+  Statement s = db.GetCachedStatement(
+      "SELECT tenant, command_id, first_position, event_count FROM commands "
+      "WHERE first_position <= ?");
+  s.BindInt64(0, head);
+  while (s.Step()) {
+    const std::int64_t first = s.ColumnInt64(2);
+    const std::int64_t count = s.ColumnInt64(3);
+    if (first < 1 || count < 1 || count > kMaxCommandEvents || first > head - count + 1) {
+      return "the commands table names " + std::to_string(count) + " events from position " +
+             std::to_string(first) + " for command '" + std::string(s.ColumnText(1)) +
+             "', which the log does not hold";
+    }
+    for (std::int64_t position = first; position < first + count; ++position) {
+      sum.Add(s.ColumnText(0), s.ColumnText(1), position);
+    }
+  }
+  if (!s.Succeeded()) return s.status();
+  return std::string();
+}
+
 }  // namespace
 
 Result<VerifyReport> VerifyChain(Database& db, const VerifyOptions& options) {
@@ -289,7 +353,10 @@ Result<VerifyReport> VerifyChain(Database& db, const VerifyOptions& options) {
         std::clamp<std::int64_t>(head / kMinEventsPerThread, 1, std::min(hardware, kMaxThreads));
   }
   const auto ranges = Ranges(head, std::min(parts, head), options.chunk);
+  SipKey key{};
+  if (Status status = RandomBytes(key.data(), sizeof key); !status.ok()) return status;
   std::vector<RangeReport> reports(ranges.size());
+  for (RangeReport& range : reports) range.commands = CommandSum(key);
   if (options.chunk > 0) {
     if (Status status = CheckInTurn(db, ranges, reports, options.cancel); !status.ok()) {
       return status;
@@ -309,6 +376,22 @@ Result<VerifyReport> VerifyChain(Database& db, const VerifyOptions& options) {
     report.ok = false;
     report.first_bad_position = failure->position;
     report.problem = std::move(failure->problem);
+    return report;
+  }
+  // The events check out: the index of their command ids must name exactly them.
+  CommandSum from_events(key), from_rows(key);
+  for (const RangeReport& range : reports) from_events.Add(range.commands);
+  Result<std::string> rows = SumCommandRows(db, head, from_rows);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty() && from_rows.value() != from_events.value()) {
+    *rows =
+        "the commands table does not name exactly the events that carry each command id (a row "
+        "was altered, added or removed)";
+  }
+  if (!rows->empty()) {
+    report.ok = false;
+    report.commands_altered = true;
+    report.problem = std::move(*rows);
   }
   return report;
 }

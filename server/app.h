@@ -18,6 +18,7 @@ namespace custody::server {
 
 inline constexpr std::int64_t kChainUnchecked = -1;
 inline constexpr std::int64_t kChainCheckFailed = -2;
+inline constexpr std::int64_t kCommandsAltered = -3;  // the events check out, their index not
 
 struct App {
   // Opens (creating if needed) the database at `path`. Errors name the file.
@@ -32,8 +33,9 @@ struct App {
   std::unique_ptr<projections::CommandService> commands;
   std::unique_ptr<eventstore::TokenStore> tokens;
   // What the server's check of the hash chain after its start found: kChainUnchecked until it
-  // has run (or where nothing checks), kChainCheckFailed when it could not read the log, 0
-  // when the chain checked out, else the first bad position.
+  // has run (or where nothing checks), kChainCheckFailed when it could not read the log,
+  // kCommandsAltered when only the commands table is, 0 when the chain checked out, else the
+  // first bad position.
   std::atomic<std::int64_t> chain_first_bad_position{kChainUnchecked};
 };
 

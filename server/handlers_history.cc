@@ -170,7 +170,7 @@ Response HandleIntegrity(const Call& call) {
   const bool snapshot_ok = !snapshot->has_value() || (*snapshot)->matches_log;
   std::string problem = report->problem;
   std::optional<std::int64_t> first_bad = report->first_bad_position;
-  if (problem.empty() && !snapshot_ok) {
+  if ((problem.empty() || report->commands_altered) && !snapshot_ok) {
     problem = (*snapshot)->Mismatch();
     if ((*snapshot)->BeyondHead()) first_bad = (*snapshot)->FirstRemovedPosition();
   }
@@ -194,6 +194,9 @@ Response HandleHealth(const Call& call) {
   if (first_bad > 0) {
     body["chain"] = "altered";
     body["first_bad_position"] = first_bad;
+  } else if (first_bad == kCommandsAltered) {
+    body["chain"] = "altered";  // the events check out; GET /v1/integrity says what does not
+    body["first_bad_position"] = nullptr;
   } else if (first_bad == kChainCheckFailed) {
     body["chain"] = "error";  // the log could not be read: see the server's log
   } else {

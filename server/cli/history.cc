@@ -48,7 +48,7 @@ int RunVerify(const Args& args) {
   if (!store.ok()) return StorageFailure(store.status());
   auto report = (*store)->Verify();
   if (!report.ok()) return StorageFailure(report.status());
-  if (!report->ok) {
+  if (!report->ok && !report->commands_altered) {
     std::cout << "altered: first bad position " << report->first_bad_position.value_or(0) << ": "
               << report->problem << " (" << report->events << " events checked)\n";
     return kCheckFailed;
@@ -60,10 +60,17 @@ int RunVerify(const Args& args) {
               << (*snapshot)->Mismatch() << " (" << report->events << " events checked)\n";
     return kCheckFailed;
   }
+  // The events check out; what lies outside the chain may not. Events removed from the end
+  // leave both traces, and the snapshot's names the first removed position.
+  const std::string* outside = report->commands_altered ? &report->problem : nullptr;
+  std::string mismatch;
   if (snapshot->has_value() && !(*snapshot)->matches_log) {
-    std::cout << "altered: " << (*snapshot)->Mismatch()
-              << " (the log itself checks out: " << report->events << " events, head hash "
-              << report->head_hash << ")\n";
+    mismatch = (*snapshot)->Mismatch();
+    outside = &mismatch;
+  }
+  if (outside != nullptr) {
+    std::cout << "altered: " << *outside << " (the log itself checks out: " << report->events
+              << " events, head hash " << report->head_hash << ")\n";
     return kCheckFailed;
   }
   std::cout << "ok: " << report->events << " events checked; head position "

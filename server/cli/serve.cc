@@ -128,6 +128,12 @@ void CheckChainAtStart(server::App& running, const std::atomic<bool>& stopping) 
     running.chain_first_bad_position = 0;
     return;
   }
+  if (report->commands_altered) {
+    running.chain_first_bad_position = server::kCommandsAltered;
+    spdlog::error("{}: a repeated command id may be decided again (custody verify reports it)",
+                  report->problem);
+    return;
+  }
   running.chain_first_bad_position = report->first_bad_position.value_or(1);
   spdlog::error(
       "the hash chain is altered: first bad position {}: {}; the state served "

@@ -45,6 +45,16 @@ std::string Slurp(const std::string& path) {
 
 class Cli : public ::testing::Test {
  protected:
+  // Runs `sql` on the database with every trigger guarding it dropped, as someone with write
+  // access to the file could; returns the shell's status.
+  int EditBehindCustodysBack(const std::string& sql) {
+    const std::string script =
+        "sqlite3 " + db() +
+        " \"SELECT name FROM sqlite_master WHERE type='trigger'\" | while read t; "
+        "do sqlite3 " +
+        db() + " \"DROP TRIGGER $t\"; done; sqlite3 " + db() + " \"" + sql + "\"";
+    return std::system(script.c_str());
+  }
   // Runs `custody <args>` in the temporary folder; `args` is shell syntax, `environment` is
   // put before the command (e.g. "CUSTODY_DB=x.db").
   // `redirect` is where standard output goes instead of Outcome::out (e.g. /dev/full).
@@ -351,16 +361,23 @@ TEST_F(Cli, VerifyReportsTheHeadOrTheFirstBadPosition) {
   EXPECT_NE(ok.out.find("hash "), std::string::npos);
 
   // Doctor one payload behind custody's back, with its guards dropped.
-  const std::string sql =
-      "sqlite3 " + db() +
-      " \"SELECT name FROM sqlite_master WHERE type='trigger'\" | while read t; "
-      "do sqlite3 " +
-      db() + " \"DROP TRIGGER $t\"; done; sqlite3 " + db() +
-      " \"UPDATE events SET actor='mallory' WHERE position=5\"";
-  ASSERT_EQ(std::system(sql.c_str()), 0);
+  ASSERT_EQ(EditBehindCustodysBack("UPDATE events SET actor='mallory' WHERE position=5"), 0);
   const Outcome bad = Custody("verify --db " + db());
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.out.find("first bad position 5"), std::string::npos) << bad.out;
+}
+
+TEST_F(Cli, VerifyReportsAnAlteredCommandsTable) {
+  ASSERT_EQ(Custody("demo --db " + db()).code, 0);
+  ASSERT_EQ(EditBehindCustodysBack("UPDATE commands SET command_id='renamed' "
+                                   "WHERE command_id='demo-3'"),
+            0);
+  const Outcome bad = Custody("verify --db " + db());
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.out.find("altered: the commands table does not name exactly the events"),
+            std::string::npos)
+      << bad.out;
+  EXPECT_NE(bad.out.find("the log itself checks out"), std::string::npos) << bad.out;
 }
 
 TEST_F(Cli, ExportImportRoundTripVerifies) {

@@ -1,12 +1,15 @@
 // Edits the file behind the store's back, as someone with write access to it could, and
 // checks that Verify names the first altered position.
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
 #include "eventstore/reads.h"
 #include "eventstore/schema.h"
+#include "eventstore/siphash.h"
 #include "tests/eventstore/test_util.h"
 
 namespace custody::eventstore {
@@ -193,6 +196,58 @@ TEST_F(TamperTest, ACommandRowNotNamingExactlyItsEventsIsCorruption) {
     EXPECT_TRUE(
         store->Append(testing::MakeRequest("t", "t/b", {MakeEvent("e", "a", "{}")}, "cmd-2")).ok());
   }
+}
+
+// The commands table is outside the chain too: verify reports a row renamed, removed, added,
+// moved, or two rows' ids swapped (which keeps every number of the table the same).
+TEST_F(TamperTest, AnAlteredCommandsTableIsReported) {
+  const std::vector<std::string> edits = {
+      "UPDATE commands SET command_id = 'renamed' WHERE command_id = 'cmd-2'",
+      "DELETE FROM commands WHERE command_id = 'cmd-4'",
+      "INSERT INTO commands VALUES ('t', 'extra', 2, 1)",
+      "UPDATE commands SET command_id = 'swap' WHERE command_id = 'cmd-0'; "
+      "UPDATE commands SET command_id = 'cmd-0' WHERE command_id = 'cmd-6'; "
+      "UPDATE commands SET command_id = 'cmd-6' WHERE command_id = 'swap'",
+      "UPDATE commands SET first_position = 4 WHERE command_id = 'cmd-2'",
+      "UPDATE commands SET tenant = 'u' WHERE command_id = 'cmd-8'",
+      "UPDATE commands SET event_count = 5 WHERE command_id = 'cmd-8'",
+  };
+  for (std::size_t k = 0; k < edits.size(); ++k) {
+    const std::string copy = dir_.File("copy" + std::to_string(k) + ".db");
+    std::filesystem::copy_file(path_, copy);
+    {
+      RawDb raw(copy);
+      std::string error;
+      ASSERT_EQ(raw.Exec("DROP TRIGGER commands_no_update; DROP TRIGGER commands_no_delete; "
+                         "DROP TRIGGER commands_no_replace; " +
+                             edits[k],
+                         &error),
+                SQLITE_OK)
+          << error;
+    }
+    auto store = OpenStore(copy);
+    ASSERT_NE(store, nullptr);
+    Result<VerifyReport> report = store->Verify();
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_FALSE(report->ok) << edits[k];
+    EXPECT_TRUE(report->commands_altered) << edits[k];
+    EXPECT_FALSE(report->first_bad_position.has_value()) << edits[k];  // every event checks out
+    EXPECT_EQ(report->events, kEvents) << edits[k];
+    EXPECT_NE(report->problem.find("commands table"), std::string::npos) << report->problem;
+  }
+}
+
+// The vectors of the SipHash paper (appendix A and its reference code's first vector): key
+// 00 01 .. 0f, messages of 0 and 15 bytes (00 01 .. 0e).
+TEST(SipHash, PaperVectors) {
+  SipKey key{};
+  for (unsigned i = 0; i < 16; ++i) {
+    key[i / 8] |= std::uint64_t{i} << (8 * (i % 8));
+  }
+  std::string message;
+  EXPECT_EQ(SipHash24(key, message), 0x726fdb47dd0e0e31ULL);
+  for (char c = 0; c < 15; ++c) message.push_back(c);
+  EXPECT_EQ(SipHash24(key, message), 0xa129ca6149be45e5ULL);
 }
 
 TEST_F(TamperTest, EditedPayloadIsDetected) {
