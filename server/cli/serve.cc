@@ -128,17 +128,18 @@ void CheckChainAtStart(server::App& running, const std::atomic<bool>& stopping) 
     running.chain_first_bad_position = 0;
     return;
   }
+  // Logged before /healthz can say it, so that whoever reads it there finds the line.
   if (report->commands_altered) {
-    running.chain_first_bad_position = server::kCommandsAltered;
     spdlog::error("{}: a repeated command id may be decided again (custody verify reports it)",
                   report->problem);
+    running.chain_first_bad_position = server::kCommandsAltered;
     return;
   }
-  running.chain_first_bad_position = report->first_bad_position.value_or(1);
   spdlog::error(
       "the hash chain is altered: first bad position {}: {}; the state served "
       "includes the altered events (custody verify and GET /v1/integrity report it)",
       report->first_bad_position.value_or(1), report->problem);
+  running.chain_first_bad_position = report->first_bad_position.value_or(1);
 }
 
 }  // namespace

@@ -193,5 +193,44 @@ TEST(SnapshotTamper, AServerOnAnAlteredChainSaysSoOnHealthz) {
       << server.Log();
 }
 
+// The commands table is outside the chain too: with a row renamed, every event checks out, yet
+// /healthz says the log is altered (with no bad position) and /v1/integrity says what is.
+TEST(SnapshotTamper, AnAlteredCommandsTableIsReportedByTheServer) {
+  testing::TempDir dir;
+  const std::string db = dir.File("custody.db");
+  std::string out;
+  ASSERT_EQ(Custody("demo --db " + db, &out), 0) << out;
+  const std::string marker = "export OP=";
+  const std::size_t at = out.find(marker);
+  ASSERT_NE(at, std::string::npos) << out;
+  const std::string operator_token =
+      out.substr(at + marker.size(), out.find('\n', at) - at - marker.size());
+  {
+    auto opened = eventstore::Database::Open(db, eventstore::Database::Mode::kReadWrite);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ASSERT_TRUE((*opened)->Execute("DROP TRIGGER commands_no_update").ok());
+    ASSERT_TRUE(
+        (*opened)
+            ->Execute("UPDATE commands SET command_id = 'renamed' WHERE command_id = 'demo-3'")
+            .ok());
+  }
+  ServerProcess server(CUSTODY_BINARY, db, dir.File("altered.log"));
+  ASSERT_NE(server.port(), 0) << server.Log();
+  const json::value health = ChainHealth(server.port());
+  EXPECT_EQ(health.at("chain"), "altered") << json::serialize(health);
+  EXPECT_TRUE(health.at("first_bad_position").is_null()) << json::serialize(health);
+
+  const servertest::HttpResponse integrity = servertest::Send(
+      server.port(), "GET", "/v1/integrity", {{"Authorization", "Bearer " + operator_token}});
+  ASSERT_EQ(integrity.status, 200) << integrity.body;
+  const json::value report = json::parse(integrity.body);
+  EXPECT_EQ(report.at("ok"), false) << integrity.body;
+  EXPECT_TRUE(report.at("first_bad_position").is_null()) << integrity.body;
+  EXPECT_NE(std::string(report.at("problem").as_string()).find("commands table"), std::string::npos)
+      << integrity.body;
+  EXPECT_NE(server.Log().find("the commands table does not name exactly"), std::string::npos)
+      << server.Log();
+}
+
 }  // namespace
 }  // namespace custody::hardening
