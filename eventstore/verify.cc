@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <unordered_map>
 
@@ -33,8 +34,8 @@ constexpr std::int64_t kMinEventsPerThread = 50000;
 constexpr unsigned kMaxThreads = 4;
 
 // A sum, modulo 2^64, of a keyed fingerprint of each (tenant, command_id, position): equal sums
-// mean equal sets, but for a chance of 2^-64, as the key is fresh and secret (a multiset hash
-// built on a pseudorandom function). The order of adding does not matter.
+// mean equal sets, but for a chance of about 2^-63, as the key is fresh and secret (a multiset
+// hash built on a pseudorandom function). The order of adding does not matter.
 class CommandSum {
  public:
   explicit CommandSum(const SipKey& key) : key_(key) {}
@@ -49,7 +50,6 @@ class CommandSum {
     AppendWord(static_cast<std::uint64_t>(position));
     sum_ += SipHash24(key_, bytes_);
   }
-  void Add(const CommandSum& other) { sum_ += other.sum_; }
   std::uint64_t value() const { return sum_; }
 
  private:
@@ -93,11 +93,13 @@ struct RangeReport {
   TimeMs first_recorded_at = 0;
   TimeMs last_recorded_at = 0;
   std::unordered_map<std::int64_t, StreamSpan> streams;  // by stream id
-  CommandSum commands{SipKey{}};  // of the events holding a command id (keyed by the caller)
+  std::uint64_t command_sum = 0;  // CommandSum of the events holding a command id
 };
 
 // Checks positions first..last; the links to position first - 1 are left to the caller.
-void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport* out) {
+void CheckRange(Database& db, std::int64_t first, std::int64_t last, const SipKey& key,
+                RangeReport* out) {
+  CommandSum commands(key);
   Statement s = db.GetCachedStatement(
       "SELECT position, stream_id, version, recorded_at, occurred_at, format, prev_hash, hash, "
       "id, type, tenant, actor, subject, command_id, correlation_id, source_ip, "
@@ -181,12 +183,13 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
     if (!SameBytes(s.ColumnBlob(7), hash)) {
       return fail(expected, "hash does not match the event's content");
     }
-    if (!e.command_id.empty()) out->commands.Add(e.tenant, e.command_id, e.position);
+    if (!e.command_id.empty()) commands.Add(e.tenant, e.command_id, e.position);
     out->last_hash = hash;
     out->last_recorded_at = e.recorded_at;
     span->second.last_version = e.version;
     ++expected;
   }
+  out->command_sum = commands.value();
   if (!s.Succeeded()) {
     out->status = s.status();
   } else if (expected <= last) {
@@ -196,7 +199,7 @@ void CheckRange(Database& db, std::int64_t first, std::int64_t last, RangeReport
 
 // Checks a range on a connection of its own, in its own read transaction.
 void CheckRangeOnNewConnection(const std::string& path, std::int64_t first, std::int64_t last,
-                               RangeReport* out) {
+                               const SipKey& key, RangeReport* out) {
   Result<std::unique_ptr<Database>> db =
       OpenCustodyDatabase(path, OpenOptions{Database::Mode::kReadOnly, true});
   if (!db.ok()) {
@@ -205,7 +208,7 @@ void CheckRangeOnNewConnection(const std::string& path, std::int64_t first, std:
   }
   Transaction snapshot(db->get());
   out->status = snapshot.BeginRead();
-  if (out->status.ok()) CheckRange(**db, first, last, out);
+  if (out->status.ok()) CheckRange(**db, first, last, key, out);
 }
 
 // The first failure of the whole log, given each range's report (in position order).
@@ -282,58 +285,96 @@ std::vector<std::pair<std::int64_t, std::int64_t>> Ranges(std::int64_t head, std
 // Checks the ranges in parallel, each but the first on a connection of its own, all inside
 // the read transaction `db` holds.
 void CheckInParallel(Database& db, const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges,
-                     std::vector<RangeReport>& reports) {
+                     const SipKey& key, std::vector<RangeReport>& reports) {
   std::vector<std::thread> workers;
   try {
     for (std::size_t k = 1; k < ranges.size(); ++k) {
       workers.emplace_back(CheckRangeOnNewConnection, db.path(), ranges[k].first, ranges[k].second,
-                           &reports[k]);
+                           std::cref(key), &reports[k]);
     }
   } catch (const std::exception&) {  // no thread to spare: check those ranges here
     for (std::size_t k = workers.size() + 1; k < ranges.size(); ++k) {
-      CheckRange(db, ranges[k].first, ranges[k].second, &reports[k]);
+      CheckRange(db, ranges[k].first, ranges[k].second, key, &reports[k]);
     }
   }
-  CheckRange(db, ranges[0].first, ranges[0].second, &reports[0]);
+  CheckRange(db, ranges[0].first, ranges[0].second, key, &reports[0]);
   for (std::thread& worker : workers) worker.join();
 }
 
 // Checks the ranges one after the other, each in a read transaction of its own. The log is
 // append-only, so positions up to the head read first are the same in every one of them.
 Status CheckInTurn(Database& db, const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges,
-                   std::vector<RangeReport>& reports, const std::atomic<bool>* cancel) {
+                   const SipKey& key, std::vector<RangeReport>& reports,
+                   const std::atomic<bool>* cancel) {
   for (std::size_t k = 0; k < ranges.size(); ++k) {
     if (cancel != nullptr && cancel->load()) return Status::Busy("the check was stopped");
     Transaction snapshot(&db);
     if (Status status = snapshot.BeginRead(); !status.ok()) return status;
-    CheckRange(db, ranges[k].first, ranges[k].second, &reports[k]);
+    CheckRange(db, ranges[k].first, ranges[k].second, key, &reports[k]);
     if (reports[k].failure || !reports[k].status.ok()) break;  // later ranges cannot fail first
   }
   return Status::Ok();
 }
 
-// Sums the commands table's rows up to position `head` into `sum`; a problem when a row cannot
-// be one the log wrote. Rows past `head` are of commands appended since the check began.
-Result<std::string> SumCommandRows(Database& db, std::int64_t head, CommandSum& sum) {
-  Transaction snapshot(&db);
-  if (Status status = snapshot.BeginRead(); !status.ok()) return status;
-  Statement s = db.GetCachedStatement(
-      "SELECT tenant, command_id, first_position, event_count FROM commands "
-      "WHERE first_position <= ?");
-  s.BindInt64(0, head);
-  while (s.Step()) {
-    const std::int64_t first = s.ColumnInt64(2);
-    const std::int64_t count = s.ColumnInt64(3);
-    if (first < 1 || count < 1 || count > kMaxCommandEvents || first > head - count + 1) {
-      return "the commands table names " + std::to_string(count) + " events from position " +
-             std::to_string(first) + " for command '" + std::string(s.ColumnText(1)) +
-             "', which the log does not hold";
+// What is wrong with the commands table, for a message; empty when its rows name exactly the
+// events whose fingerprints sum to `events_sum`, those up to `head`. Every row is read, by key,
+// in pages of `page` rows each in a read transaction of its own (0: one page), as the chain's
+// chunks are, so that a long check never holds the WAL back.
+Result<std::string> CheckCommandRows(Database& db, std::int64_t head, const SipKey& key,
+                                     std::uint64_t events_sum, std::int64_t page,
+                                     const std::atomic<bool>* cancel) {
+  CommandSum rows(key);
+  std::string after_tenant, after_id;
+  for (bool first_page = true;; first_page = false) {
+    if (cancel != nullptr && cancel->load()) return Status::Busy("the check was stopped");
+    Transaction snapshot(&db);
+    if (Status status = snapshot.BeginRead(); !status.ok()) return status;
+    // The head in this page's view: a row past it names events the log does not hold. Rows
+    // past `head` but not past this one are of commands appended since the check began.
+    Result<std::int64_t> now = db.QueryInt64("SELECT coalesce(max(position), 0) FROM events");
+    if (!now.ok()) return now.status();
+    Statement s = db.GetCachedStatement(
+        "SELECT tenant, command_id, first_position, event_count, typeof(tenant) = 'text' AND "
+        "typeof(command_id) = 'text' AND typeof(first_position) = 'integer' AND "
+        "typeof(event_count) = 'integer' FROM commands WHERE ?1 OR (tenant, command_id) > (?2, ?3) "
+        "ORDER BY tenant, command_id LIMIT ?4");
+    s.BindInt64(0, first_page ? 1 : 0);
+    s.BindText(1, after_tenant);
+    s.BindText(2, after_id);
+    s.BindInt64(3, page > 0 ? page : -1);
+    std::int64_t read = 0;
+    while (s.Step()) {
+      ++read;
+      after_tenant = s.ColumnText(0);
+      after_id = s.ColumnText(1);
+      const std::int64_t first = s.ColumnInt64(2);
+      const std::int64_t count = s.ColumnInt64(3);
+      // A key stored as a blob would hide the row from the lookup of its command id.
+      if (s.ColumnInt64(4) == 0 || first < 1 || count < 1 || count > kMaxCommandEvents ||
+          first > *now - count + 1) {
+        std::string id = after_id;  // a terminal or a log shows it: no control characters
+        for (char& c : id) {
+          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+        }
+        return "the commands table's row for command '" + id + "' names " + std::to_string(count) +
+               " events from position " + std::to_string(first) + ", which the log (head " +
+               std::to_string(*now) +
+               ") does not hold as one command's: a row was altered or added, or events were "
+               "removed from the log's end";
+      }
+      if (first > head) continue;
+      for (std::int64_t position = first; position < first + count; ++position) {
+        rows.Add(after_tenant, after_id, position);
+      }
     }
-    for (std::int64_t position = first; position < first + count; ++position) {
-      sum.Add(s.ColumnText(0), s.ColumnText(1), position);
-    }
+    if (!s.Succeeded()) return s.status();
+    if (page <= 0 || read < page) break;
   }
-  if (!s.Succeeded()) return s.status();
+  if (rows.value() != events_sum) {
+    return std::string(
+        "the commands table does not name exactly the events that carry each command id (a row "
+        "was altered, added or removed)");
+  }
   return std::string();
 }
 
@@ -356,15 +397,14 @@ Result<VerifyReport> VerifyChain(Database& db, const VerifyOptions& options) {
   SipKey key{};
   if (Status status = RandomBytes(key.data(), sizeof key); !status.ok()) return status;
   std::vector<RangeReport> reports(ranges.size());
-  for (RangeReport& range : reports) range.commands = CommandSum(key);
   if (options.chunk > 0) {
-    if (Status status = CheckInTurn(db, ranges, reports, options.cancel); !status.ok()) {
+    if (Status status = CheckInTurn(db, ranges, key, reports, options.cancel); !status.ok()) {
       return status;
     }
   } else {
     Transaction snapshot(&db);  // one consistent view of the log, however long the walk
     if (Status status = snapshot.BeginRead(); !status.ok()) return status;
-    CheckInParallel(db, ranges, reports);
+    CheckInParallel(db, ranges, key, reports);
   }
   for (const RangeReport& range : reports) {
     if (!range.status.ok()) return range.status;
@@ -379,15 +419,11 @@ Result<VerifyReport> VerifyChain(Database& db, const VerifyOptions& options) {
     return report;
   }
   // The events check out: the index of their command ids must name exactly them.
-  CommandSum from_events(key), from_rows(key);
-  for (const RangeReport& range : reports) from_events.Add(range.commands);
-  Result<std::string> rows = SumCommandRows(db, head, from_rows);
+  std::uint64_t events_sum = 0;
+  for (const RangeReport& range : reports) events_sum += range.command_sum;
+  Result<std::string> rows =
+      CheckCommandRows(db, head, key, events_sum, options.chunk, options.cancel);
   if (!rows.ok()) return rows.status();
-  if (rows->empty() && from_rows.value() != from_events.value()) {
-    *rows =
-        "the commands table does not name exactly the events that carry each command id (a row "
-        "was altered, added or removed)";
-  }
   if (!rows->empty()) {
     report.ok = false;
     report.commands_altered = true;

@@ -171,8 +171,12 @@ Response HandleIntegrity(const Call& call) {
   std::string problem = report->problem;
   std::optional<std::int64_t> first_bad = report->first_bad_position;
   if ((problem.empty() || report->commands_altered) && !snapshot_ok) {
-    problem = (*snapshot)->Mismatch();
-    if ((*snapshot)->BeyondHead()) first_bad = (*snapshot)->FirstRemovedPosition();
+    if ((*snapshot)->BeyondHead()) {  // events removed from the end: the first of them
+      problem = (*snapshot)->Mismatch();
+      first_bad = (*snapshot)->FirstRemovedPosition();
+    } else {
+      problem += (problem.empty() ? "" : "; ") + (*snapshot)->Mismatch();
+    }
   }
   json::object body{
       {"ok", report->ok && snapshot_ok},

@@ -20,6 +20,7 @@
 #include "domain/events.h"
 #include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
+#include "eventstore/rows.h"
 #include "eventstore/token_store.h"
 #include "projections/snapshot_check.h"
 #include "server/app.h"
@@ -60,16 +61,14 @@ int RunVerify(const Args& args) {
               << (*snapshot)->Mismatch() << " (" << report->events << " events checked)\n";
     return kCheckFailed;
   }
-  // The events check out; what lies outside the chain may not. Events removed from the end
-  // leave both traces, and the snapshot's names the first removed position.
-  const std::string* outside = report->commands_altered ? &report->problem : nullptr;
-  std::string mismatch;
+  // The events check out; what lies outside the chain may not (events removed from the end
+  // may leave both traces; the snapshot's, above, names the first removed position).
+  std::string outside = report->commands_altered ? report->problem : "";
   if (snapshot->has_value() && !(*snapshot)->matches_log) {
-    mismatch = (*snapshot)->Mismatch();
-    outside = &mismatch;
+    outside += (outside.empty() ? "" : "; ") + (*snapshot)->Mismatch();
   }
-  if (outside != nullptr) {
-    std::cout << "altered: " << *outside << " (the log itself checks out: " << report->events
+  if (!outside.empty()) {
+    std::cout << "altered: " << outside << " (the log itself checks out: " << report->events
               << " events, head hash " << report->head_hash << ")\n";
     return kCheckFailed;
   }
@@ -407,7 +406,8 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
   std::string command;         // the key of the command whose events are being read
   Event command_head;          // its first event's envelope
   bool command_alone = false;  // its first event is a refusal or a step
-  std::size_t in_batch = 0;    // events since the last batch end
+  std::int64_t command_events = 0;
+  std::size_t in_batch = 0;  // events since the last batch end
   const std::string problem = ReadExport(in, [&](const Event& event, std::size_t) -> std::string {
     std::string key = CommandKey(event);
     if (in_batch >= kBatch && (key.empty() || key != command)) {
@@ -466,6 +466,11 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
     const bool alone = std::holds_alternative<events::CommandRejected>(*payload) ||
                        std::holds_alternative<events::StepCompleted>(*payload);
     if (!key.empty() && key == command) {
+      if (++command_events > eventstore::kMaxCommandEvents) {
+        return "command_id '" + event.command_id + "' has more than " +
+               std::to_string(eventstore::kMaxCommandEvents) +
+               " events, more than any command writes";
+      }
       if (alone || command_alone || event.stream != command_head.stream ||
           event.actor != command_head.actor || event.occurred_at != command_head.occurred_at ||
           event.correlation_id != command_head.correlation_id ||
@@ -481,6 +486,7 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
       command_head.correlation_id = event.correlation_id;
       command_head.source = event.source;
       command_alone = alone;
+      command_events = 1;
     }
     command = std::move(key);
     position = event.position;

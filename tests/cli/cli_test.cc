@@ -45,6 +45,19 @@ std::string Slurp(const std::string& path) {
 
 class Cli : public ::testing::Test {
  protected:
+  // Writes `events` to the file `name` as an NDJSON history, chained and hashed afresh (as a
+  // forger would); returns its path.
+  std::string WriteRehashed(std::vector<Event> events, const std::string& name) {
+    std::string prev_hash = eventstore::kGenesisHash;
+    std::ofstream file(dir_.File(name), std::ios::trunc);
+    for (Event& event : events) {
+      event.prev_hash = prev_hash;
+      event.hash = prev_hash = eventstore::ChainHash(prev_hash, event);
+      file << eventstore::EventToJson(event) << "\n";
+    }
+    return dir_.File(name);
+  }
+
   // Runs `sql` on the database with every trigger guarding it dropped, as someone with write
   // access to the file could; returns the shell's status.
   int EditBehindCustodysBack(const std::string& sql) {
@@ -587,40 +600,50 @@ TEST_F(Cli, AReaderThatWentAwayIsAWriteErrorNotASilentDeath) {
 
 // An export longer than one import transaction, with a two-event command across the cut:
 // transactions end where commands end, so it loads whole.
-TEST_F(Cli, ImportKeepsACommandsEventsInOneTransaction) {
-  std::ofstream file(dir_.File("long.ndjson"));
-  std::string prev_hash = eventstore::kGenesisHash;
-  auto write = [&](Event event) {
-    event.prev_hash = prev_hash;
-    event.hash = prev_hash = eventstore::ChainHash(prev_hash, event);
-    file << eventstore::EventToJson(event) << "\n";
-  };
+// Acme's creation as command c-0, then invitations of m2, m3, ... at positions 2, 3, ..., the
+// invitation at position p being command `command_of(p)`.
+std::vector<Event> Invitations(int last_position,
+                               const std::function<std::string(int)>& command_of) {
   Event created = FirstEvent("tenant.created", R"({"tenant":"acme"})");
   created.command_id = "c-0";
-  write(created);
-  // Positions 2k and 2k + 1 are command c-k: 20,000 and 20,001 are one command.
-  constexpr int kCommands = 10000;
-  for (int k = 1; k <= kCommands; ++k) {
-    for (int half = 0; half < 2; ++half) {
-      Event event = created;
-      event.position = event.version = 2 * k + half;
-      const std::string member = "m" + std::to_string(2 * k + half);
-      event.id = "01a1fdca-0000-7000-8000-" +
-                 std::string(12 - std::to_string(event.position).size(), '0') +
-                 std::to_string(event.position);
-      event.type = "member.invited";
-      event.subject = member;
-      event.command_id = "c-" + std::to_string(k);
-      event.data =
-          R"({"email":")" + member + R"(@acme.test","member":")" + member + R"(","role":"user"})";
-      write(event);
-    }
+  std::vector<Event> events = {created};
+  for (int position = 2; position <= last_position; ++position) {
+    Event event = created;
+    event.position = event.version = position;
+    const std::string member = "m" + std::to_string(position);
+    event.id = "01a1fdca-0000-7000-8000-" + std::string(12 - std::to_string(position).size(), '0') +
+               std::to_string(position);
+    event.type = "member.invited";
+    event.subject = member;
+    event.command_id = command_of(position);
+    event.data =
+        R"({"email":")" + member + R"(@acme.test","member":")" + member + R"(","role":"user"})";
+    events.push_back(event);
   }
-  file.close();
+  return events;
+}
+
+TEST_F(Cli, ImportKeepsACommandsEventsInOneTransaction) {
+  // Positions 2k and 2k + 1 are command c-k: 20,000 and 20,001 are one command.
+  WriteRehashed(Invitations(20001, [](int p) { return "c-" + std::to_string(p / 2); }),
+                "long.ndjson");
   const Outcome imported = Custody("import --db " + db() + " " + dir_.File("long.ndjson"));
   ASSERT_EQ(imported.code, 0) << imported.err;
   EXPECT_NE(imported.out.find("imported 20001 events"), std::string::npos) << imported.out;
   EXPECT_EQ(Custody("export --db " + db()).out, Slurp(dir_.File("long.ndjson")));
+  EXPECT_EQ(Custody("verify --db " + db()).code, 0);
+}
+
+TEST_F(Cli, ImportRefusesACommandOfMoreEventsThanAnyCommandWrites) {
+  const std::string file =
+      WriteRehashed(Invitations(66, [](int) { return std::string("c-1"); }), "wide.ndjson");
+  const Outcome refused = Custody("import --db " + db() + " " + file);
+  EXPECT_EQ(refused.code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("line 66: command_id 'c-1' has more than 64 events"),
+            std::string::npos)
+      << refused.err;
+  WriteRehashed(Invitations(65, [](int) { return std::string("c-1"); }), "wide.ndjson");
+  EXPECT_EQ(Custody("import --db " + db() + " " + file).code, 0);  // 64 events: taken
   EXPECT_EQ(Custody("verify --db " + db()).code, 0);
 }
 
@@ -760,21 +783,10 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
          }
        }},
   };
-  // Rehashed, as a forger would; returns the file.
-  auto write_rehashed = [this](std::vector<Event> forged) {
-    std::string prev_hash = eventstore::kGenesisHash;
-    std::ofstream file(dir_.File("forged.ndjson"), std::ios::trunc);
-    for (Event& event : forged) {
-      event.prev_hash = prev_hash;
-      event.hash = prev_hash = eventstore::ChainHash(prev_hash, event);
-      file << eventstore::EventToJson(event) << "\n";
-    }
-    return dir_.File("forged.ndjson");
-  };
   for (const Forgery& forgery : forgeries) {
     std::vector<Event> forged = events;
     forgery.edit(forged);
-    write_rehashed(forged);
+    WriteRehashed(forged, "forged.ndjson");
     const std::string copy = dir_.File("copy.db");
     const Outcome refused = Custody("import --db " + copy + " " + dir_.File("forged.ndjson"));
     EXPECT_EQ(refused.code, 1) << forgery.problem << ": " << refused.err;
@@ -789,7 +801,7 @@ TEST_F(Cli, ImportRefusesAWellChainedHistoryTheLogWouldNotHold) {
   older[2].data =
       "{\"email\":\"b\u0085ob\u2028@acme.example\",\"member\":\"bob\",\"role\":\"admin\"}";
   const Outcome imported =
-      Custody("import --db " + dir_.File("older.db") + " " + write_rehashed(older));
+      Custody("import --db " + dir_.File("older.db") + " " + WriteRehashed(older, "forged.ndjson"));
   EXPECT_EQ(imported.code, 0) << imported.err;
   const Outcome missing = Custody("import --db " + dir_.File("copy.db") + " nowhere.ndjson");
   EXPECT_EQ(missing.code, 2);
