@@ -333,15 +333,21 @@ Result<std::string> CheckCommandRows(Database& db, std::int64_t head, const SipK
     // past `head` but not past this one are of commands appended since the check began.
     Result<std::int64_t> now = db.QueryInt64("SELECT coalesce(max(position), 0) FROM events");
     if (!now.ok()) return now.status();
-    Statement s = db.GetCachedStatement(
+    // The first page from the start (a key of another type sorts before any text), the next
+    // ones after the last key read (a text key: any other ends the check).
+    static const std::string kRows =
         "SELECT tenant, command_id, first_position, event_count, typeof(tenant) = 'text' AND "
         "typeof(command_id) = 'text' AND typeof(first_position) = 'integer' AND "
-        "typeof(event_count) = 'integer' FROM commands WHERE ?1 OR (tenant, command_id) > (?2, ?3) "
-        "ORDER BY tenant, command_id LIMIT ?4");
-    s.BindInt64(0, first_page ? 1 : 0);
-    s.BindText(1, after_tenant);
-    s.BindText(2, after_id);
-    s.BindInt64(3, page > 0 ? page : -1);
+        "typeof(event_count) = 'integer' FROM commands ";
+    static const std::string kFirstPage = kRows + "ORDER BY tenant, command_id LIMIT ?1";
+    static const std::string kNextPage =
+        kRows + "WHERE (tenant, command_id) > (?2, ?3) ORDER BY tenant, command_id LIMIT ?1";
+    Statement s = db.GetCachedStatement(first_page ? kFirstPage : kNextPage);
+    s.BindInt64(0, page > 0 ? page : -1);
+    if (!first_page) {
+      s.BindText(1, after_tenant);
+      s.BindText(2, after_id);
+    }
     std::int64_t read = 0;
     while (s.Step()) {
       ++read;
