@@ -316,13 +316,18 @@ Status CheckInTurn(Database& db, const std::vector<std::pair<std::int64_t, std::
   return Status::Ok();
 }
 
-// What is wrong with the commands table, for a message; empty when its rows name exactly the
-// events whose fingerprints sum to `events_sum`, those up to `head`. Every row is read, by key,
-// in pages of `page` rows each in a read transaction of its own (0: one page), as the chain's
-// chunks are, so that a long check never holds the WAL back.
-Result<std::string> CheckCommandRows(Database& db, std::int64_t head, const SipKey& key,
-                                     std::uint64_t events_sum, std::int64_t page,
-                                     const std::atomic<bool>* cancel) {
+struct CommandRowsReport {
+  Status status;
+  std::string problem;    // a row the log cannot have written, for a message; empty if none
+  std::uint64_t sum = 0;  // CommandSum of the rows up to the head
+};
+
+// Sums the commands table's rows that name events up to `head` into `out`, or says which row
+// the log cannot have written. Every row is read, by key, in pages of `page` rows each in a
+// read transaction of its own (0: one page), as the chain's chunks are, so that a long check
+// never holds the WAL back.
+Status SumCommandRows(Database& db, std::int64_t head, const SipKey& key, std::int64_t page,
+                      const std::atomic<bool>* cancel, CommandRowsReport* out) {
   CommandSum rows(key);
   std::string after_tenant, after_id;
   for (bool first_page = true;; first_page = false) {
@@ -333,8 +338,8 @@ Result<std::string> CheckCommandRows(Database& db, std::int64_t head, const SipK
     // past `head` but not past this one are of commands appended since the check began.
     Result<std::int64_t> now = db.QueryInt64("SELECT coalesce(max(position), 0) FROM events");
     if (!now.ok()) return now.status();
-    // The first page from the start (a key of another type sorts before any text), the next
-    // ones after the last key read (a text key: any other ends the check).
+    // The first page from the start, the next ones after the last key read (a text key: a key
+    // of another type, wherever it sorts, ends the check when it is read).
     static const std::string kRows =
         "SELECT tenant, command_id, first_position, event_count, typeof(tenant) = 'text' AND "
         "typeof(command_id) = 'text' AND typeof(first_position) = 'integer' AND "
@@ -362,11 +367,12 @@ Result<std::string> CheckCommandRows(Database& db, std::int64_t head, const SipK
         for (char& c : id) {
           if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
         }
-        return "the commands table's row for command '" + id + "' names " + std::to_string(count) +
-               " events from position " + std::to_string(first) + ", which the log (head " +
-               std::to_string(*now) +
-               ") does not hold as one command's: a row was altered or added, or events were "
-               "removed from the log's end";
+        out->problem = "the commands table's row for command '" + id + "' names " +
+                       std::to_string(count) + " events from position " + std::to_string(first) +
+                       ", which the log (head " + std::to_string(*now) +
+                       ") does not hold as one command's: a row was altered or added, or events "
+                       "were removed from the log's end";
+        return Status::Ok();
       }
       if (first > head) continue;
       for (std::int64_t position = first; position < first + count; ++position) {
@@ -376,12 +382,20 @@ Result<std::string> CheckCommandRows(Database& db, std::int64_t head, const SipK
     if (!s.Succeeded()) return s.status();
     if (page <= 0 || read < page) break;
   }
-  if (rows.value() != events_sum) {
-    return std::string(
-        "the commands table does not name exactly the events that carry each command id (a row "
-        "was altered, added or removed)");
+  out->sum = rows.value();
+  return Status::Ok();
+}
+
+// The same on a connection of its own, beside the ranges.
+void SumCommandRowsOnNewConnection(const std::string& path, std::int64_t head, const SipKey& key,
+                                   CommandRowsReport* out) {
+  Result<std::unique_ptr<Database>> db =
+      OpenCustodyDatabase(path, OpenOptions{Database::Mode::kReadOnly, true});
+  if (!db.ok()) {
+    out->status = db.status();
+    return;
   }
-  return std::string();
+  out->status = SumCommandRows(**db, head, key, 0, nullptr, out);
 }
 
 }  // namespace
@@ -403,14 +417,27 @@ Result<VerifyReport> VerifyChain(Database& db, const VerifyOptions& options) {
   SipKey key{};
   if (Status status = RandomBytes(key.data(), sizeof key); !status.ok()) return status;
   std::vector<RangeReport> reports(ranges.size());
+  CommandRowsReport rows;
+  bool rows_read = false;  // beside the ranges
   if (options.chunk > 0) {
     if (Status status = CheckInTurn(db, ranges, key, reports, options.cancel); !status.ok()) {
       return status;
     }
   } else {
-    Transaction snapshot(&db);  // one consistent view of the log, however long the walk
-    if (Status status = snapshot.BeginRead(); !status.ok()) return status;
-    CheckInParallel(db, ranges, key, reports);
+    // The commands table is read beside the ranges, on a connection of its own.
+    std::thread reader;
+    try {
+      reader = std::thread(SumCommandRowsOnNewConnection, db.path(), head, std::cref(key), &rows);
+      rows_read = true;
+    } catch (const std::exception&) {  // no thread to spare: read it after the ranges
+    }
+    {
+      Transaction snapshot(&db);  // one consistent view of the log, however long the walk
+      Status status = snapshot.BeginRead();
+      if (status.ok()) CheckInParallel(db, ranges, key, reports);
+      if (reader.joinable()) reader.join();
+      if (!status.ok()) return status;
+    }
   }
   for (const RangeReport& range : reports) {
     if (!range.status.ok()) return range.status;
@@ -425,15 +452,19 @@ Result<VerifyReport> VerifyChain(Database& db, const VerifyOptions& options) {
     return report;
   }
   // The events check out: the index of their command ids must name exactly them.
+  if (!rows_read) rows.status = SumCommandRows(db, head, key, options.chunk, options.cancel, &rows);
+  if (!rows.status.ok()) return rows.status;
   std::uint64_t events_sum = 0;
   for (const RangeReport& range : reports) events_sum += range.command_sum;
-  Result<std::string> rows =
-      CheckCommandRows(db, head, key, events_sum, options.chunk, options.cancel);
-  if (!rows.ok()) return rows.status();
-  if (!rows->empty()) {
+  if (rows.problem.empty() && rows.sum != events_sum) {
+    rows.problem =
+        "the commands table does not name exactly the events that carry each command id (a row "
+        "was altered, added or removed)";
+  }
+  if (!rows.problem.empty()) {
     report.ok = false;
     report.commands_altered = true;
-    report.problem = std::move(*rows);
+    report.problem = std::move(rows.problem);
   }
   return report;
 }
