@@ -15,8 +15,6 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::size_t kMaxKeyLength = 128;
-
 DecodeError Invalid(const std::string& field, std::string message) {
   return DecodeError{"invalid_field", field, std::move(message)};
 }
@@ -283,13 +281,15 @@ std::string TenantIdProblem(std::string_view tenant) { return IdProblem(tenant, 
 
 std::string MemberIdProblem(std::string_view member) { return IdProblem(member, "member"); }
 
-bool IsValidEmail(std::string_view email) {
+bool HasEmailShape(std::string_view email) {
   const auto at = email.find('@');
-  if (email.size() > 254 || at == std::string_view::npos || at == 0 || at + 1 == email.size() ||
-      email.find('@', at + 1) != std::string_view::npos) {
-    return false;
-  }
-  return !HasControlCharacter(email) && email.find(' ') == std::string_view::npos;
+  return email.size() <= 254 && at != std::string_view::npos && at != 0 && at + 1 != email.size() &&
+         email.find('@', at + 1) == std::string_view::npos &&
+         email.find(' ') == std::string_view::npos;
+}
+
+bool IsValidEmail(std::string_view email) {
+  return HasEmailShape(email) && !HasControlCharacter(email);
 }
 
 std::variant<DecodedCommand, DecodeError> DecodeCommand(std::string_view body) {

@@ -15,6 +15,9 @@
 
 namespace custody {
 
+// The longest command_id or correlation_id, in bytes.
+inline constexpr std::size_t kMaxKeyLength = 128;
+
 // The optional members every command may carry.
 struct CommandOptions {
   std::string command_id;      // idempotency key; empty: none
@@ -51,7 +54,9 @@ bool IsValidId(std::string_view id);
 std::string TenantIdProblem(std::string_view tenant);
 // The same for a member id.
 std::string MemberIdProblem(std::string_view member);
-// A plausible e-mail address: one '@' with text on both sides, no spaces or control characters.
+// One '@' with text on both sides, at most 254 bytes, no space: an e-mail's shape.
+bool HasEmailShape(std::string_view email);
+// A plausible e-mail address: that shape, and no control character.
 bool IsValidEmail(std::string_view email);
 
 }  // namespace custody

@@ -131,10 +131,9 @@ Status ReadCommandEvents(Database& db, std::string_view tenant, std::string_view
                               " for command '" + std::string(command_id) + "' of tenant '" +
                               std::string(tenant) + "', which are not exactly its events");
   };
-  if (row.first_position < 1 || row.event_count < 1 || row.event_count > kMaxCommandEvents ||
-      row.first_position > std::numeric_limits<std::int64_t>::max() - kMaxCommandEvents - 1) {
-    return altered();
-  }
+  // No head needed: the events read below must be the command's. Below the largest position,
+  // the neighbour past the last event is still a position.
+  if (!CommandRowFits(row, std::numeric_limits<std::int64_t>::max() - 1)) return altered();
   // One more on each side: a command's events are consecutive, so neither neighbour may be
   // one of them (a row narrowed to part of its command).
   std::vector<Event> read;

@@ -78,6 +78,14 @@ Status InsertCommand(Database& db, std::string_view tenant, std::string_view com
 // More events than any command writes (a removal writes at most four).
 inline constexpr std::int64_t kMaxCommandEvents = 64;
 
+// Whether `row` can be one the log wrote, in a log whose head is `head`: 1 to
+// kMaxCommandEvents events, from position 1 on, none past the head. Any numbers may be read
+// from an altered file: none is summed that could overflow.
+inline bool CommandRowFits(const CommandRow& row, std::int64_t head) {
+  return row.first_position >= 1 && row.event_count >= 1 && row.event_count <= kMaxCommandEvents &&
+         row.first_position <= head - row.event_count + 1;
+}
+
 // Appends the events of command `command_id` of `tenant`, found at `row`, to `out`;
 // kCorruption unless they are exactly that command's events. The commands table is outside
 // the hash chain: an altered row must never answer a retry with other events, or some of its

@@ -358,11 +358,11 @@ Status SumCommandRows(Database& db, std::int64_t head, const SipKey& key, std::i
       ++read;
       after_tenant = s.ColumnText(0);
       after_id = s.ColumnText(1);
-      const std::int64_t first = s.ColumnInt64(2);
-      const std::int64_t count = s.ColumnInt64(3);
+      const CommandRow row{s.ColumnInt64(2), s.ColumnInt64(3)};
+      const std::int64_t first = row.first_position;
+      const std::int64_t count = row.event_count;
       // A key stored as a blob would hide the row from the lookup of its command id.
-      if (s.ColumnInt64(4) == 0 || first < 1 || count < 1 || count > kMaxCommandEvents ||
-          first > *now - count + 1) {
+      if (s.ColumnInt64(4) == 0 || !CommandRowFits(row, *now)) {
         std::string id = after_id;  // a terminal or a log shows it: no control characters
         for (char& c : id) {
           if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';

@@ -121,10 +121,9 @@ void CommandService::ExecuteAsync(const std::string& tenant, DecodedCommand deco
                            ? OnboardingStream(tenant, decoded.command.actor)
                            : InstanceStream(tenant);
   std::string member_stream;
-  if (const auto* invite = std::get_if<commands::InviteMember>(&decoded.command.body)) {
-    member_stream = OnboardingStream(tenant, invite->member);
-  } else if (const auto* remove = std::get_if<commands::RemoveMember>(&decoded.command.body)) {
-    member_stream = OnboardingStream(tenant, remove->member);
+  if (std::holds_alternative<commands::InviteMember>(decoded.command.body) ||
+      std::holds_alternative<commands::RemoveMember>(decoded.command.body)) {
+    member_stream = OnboardingStream(tenant, *commands::TargetOf(decoded.command.body));
   }
   auto decide = [command = std::move(decoded.command)](const TenantView* view) {
     Attempt attempt;

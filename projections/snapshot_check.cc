@@ -16,6 +16,21 @@ std::string SnapshotCheck::Mismatch() const {
          " does not match the log";
 }
 
+Integrity Judge(const eventstore::VerifyReport& chain,
+                const std::optional<SnapshotCheck>& snapshot) {
+  if (!chain.ok && !chain.commands_altered) {
+    return {false, chain.first_bad_position, chain.problem};
+  }
+  if (snapshot && snapshot->BeyondHead()) {
+    return {false, snapshot->FirstRemovedPosition(), snapshot->Mismatch()};
+  }
+  std::string outside = chain.commands_altered ? chain.problem : "";
+  if (snapshot && !snapshot->matches_log) {
+    outside += (outside.empty() ? "" : "; ") + snapshot->Mismatch();
+  }
+  return {outside.empty(), std::nullopt, outside};
+}
+
 Result<std::optional<SnapshotCheck>> CheckSnapshot(const eventstore::EventStore& store) {
   auto snapshot = store.LoadSnapshot(kSnapshotName);
   if (!snapshot.ok()) return snapshot.status();

@@ -33,6 +33,16 @@ struct SnapshotCheck {
 // What a snapshot at `snapshot_position` says of a log whose head is `head` when it is past it.
 std::string RemovedEventsProblem(std::int64_t snapshot_position, std::int64_t head);
 
+// The verdict on a whole file: the chain first, then what lies outside it (the commands table,
+// the snapshot). Events removed from the end name the first of them, whatever else is wrong.
+struct Integrity {
+  bool ok = true;
+  std::optional<std::int64_t> first_bad_position;  // none when only what is outside is wrong
+  std::string problem;                             // for people; empty when ok
+};
+Integrity Judge(const eventstore::VerifyReport& chain,
+                const std::optional<SnapshotCheck>& snapshot);
+
 // nullopt when there is no snapshot this code would load (none, or of another code version)
 // and none past the head (which any code version's snapshot shows).
 Result<std::optional<SnapshotCheck>> CheckSnapshot(const eventstore::EventStore& store);

@@ -167,23 +167,16 @@ Response HandleIntegrity(const Call& call) {
   // after a restart, so it is checked too (the server rebuilds from the log when it finds one).
   auto snapshot = projections::CheckSnapshot(*call.context.app.store);
   if (!snapshot.ok()) return StorageProblem(call.request, snapshot.status());
-  const bool snapshot_ok = !snapshot->has_value() || (*snapshot)->matches_log;
-  std::string problem = report->problem;
-  std::optional<std::int64_t> first_bad = report->first_bad_position;
-  if ((problem.empty() || report->commands_altered) && !snapshot_ok) {
-    if ((*snapshot)->BeyondHead()) {  // events removed from the end: the first of them
-      problem = (*snapshot)->Mismatch();
-      first_bad = (*snapshot)->FirstRemovedPosition();
-    } else {
-      problem += (problem.empty() ? "" : "; ") + (*snapshot)->Mismatch();
-    }
-  }
+  const projections::Integrity integrity = projections::Judge(*report, *snapshot);
   json::object body{
-      {"ok", report->ok && snapshot_ok},
+      {"ok", integrity.ok},
       {"events", report->events},
       {"head", json::object{{"position", report->head_position}, {"hash", report->head_hash}}},
-      {"first_bad_position", first_bad ? json::value(*first_bad) : json::value(nullptr)},
-      {"problem", problem.empty() ? json::value(nullptr) : json::value(problem)},
+      {"first_bad_position", integrity.first_bad_position
+                                 ? json::value(*integrity.first_bad_position)
+                                 : json::value(nullptr)},
+      {"problem",
+       integrity.problem.empty() ? json::value(nullptr) : json::value(integrity.problem)},
       {"snapshot", snapshot->has_value()
                        ? json::value(json::object{{"position", (*snapshot)->position},
                                                   {"matches_log", (*snapshot)->matches_log}})

@@ -49,27 +49,22 @@ int RunVerify(const Args& args) {
   if (!store.ok()) return StorageFailure(store.status());
   auto report = (*store)->Verify();
   if (!report.ok()) return StorageFailure(report.status());
-  if (!report->ok && !report->commands_altered) {
-    std::cout << "altered: first bad position " << report->first_bad_position.value_or(0) << ": "
-              << report->problem << " (" << report->events << " events checked)\n";
+  std::optional<projections::SnapshotCheck> snapshot;
+  if (report->ok || report->commands_altered) {  // a chain that fails is reported alone
+    auto checked = projections::CheckSnapshot(**store);
+    if (!checked.ok()) return StorageFailure(checked.status());
+    snapshot = *checked;
+  }
+  const projections::Integrity integrity = projections::Judge(*report, snapshot);
+  if (integrity.first_bad_position) {
+    std::cout << "altered: first bad position " << *integrity.first_bad_position << ": "
+              << integrity.problem << " (" << report->events << " events checked)\n";
     return kCheckFailed;
   }
-  auto snapshot = projections::CheckSnapshot(**store);
-  if (!snapshot.ok()) return StorageFailure(snapshot.status());
-  if (snapshot->has_value() && (*snapshot)->BeyondHead()) {
-    std::cout << "altered: first bad position " << *(*snapshot)->FirstRemovedPosition() << ": "
-              << (*snapshot)->Mismatch() << " (" << report->events << " events checked)\n";
-    return kCheckFailed;
-  }
-  // The events check out; what lies outside the chain may not (events removed from the end
-  // may leave both traces; the snapshot's, above, names the first removed position).
-  std::string outside = report->commands_altered ? report->problem : "";
-  if (snapshot->has_value() && !(*snapshot)->matches_log) {
-    outside += (outside.empty() ? "" : "; ") + (*snapshot)->Mismatch();
-  }
-  if (!outside.empty()) {
-    std::cout << "altered: " << outside << " (the log itself checks out: " << report->events
-              << " events, head hash " << report->head_hash << ")\n";
+  if (!integrity.ok) {
+    std::cout << "altered: " << integrity.problem
+              << " (the log itself checks out: " << report->events << " events, head hash "
+              << report->head_hash << ")\n";
     return kCheckFailed;
   }
   std::cout << "ok: " << report->events << " events checked; head position "
@@ -167,8 +162,8 @@ std::string StreamProblem(const Event& event) {
          "' ({tenant}/instance or {tenant}/onboarding/{member})";
 }
 
-// An ASCII control character: what every version refused in a command_id or correlation_id
-// (today's API also refuses C1 controls and line separators).
+// An ASCII control character: what every version refused in command ids and e-mails (today's
+// API also refuses C1 controls and line separators).
 bool HasAsciiControl(std::string_view text) {
   return std::any_of(text.begin(), text.end(),
                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
@@ -180,8 +175,9 @@ std::string KeyProblem(const Event& event) {
   for (const auto& [name, key] :
        {std::pair<const char*, const std::string*>{"command_id", &event.command_id},
         {"correlation_id", &event.correlation_id}}) {
-    if (key->size() > 128 || HasAsciiControl(*key)) {
-      return std::string(name) + " is more than 128 bytes or holds a control character";
+    if (key->size() > kMaxKeyLength || HasAsciiControl(*key)) {
+      return std::string(name) + " is more than " + std::to_string(kMaxKeyLength) +
+             " bytes or holds a control character";
     }
   }
   return "";
@@ -197,15 +193,10 @@ bool IsCommandName(std::string_view name) {
   return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
 }
 
-// An e-mail as every version of custody has taken it: one '@' with text on both sides, at most
-// 254 bytes, no ASCII control character or space. Today's IsValidEmail also refuses C1 controls
-// and line separators, which histories written before hold and must still import.
+// An e-mail as every version of custody has taken it: today's IsValidEmail also refuses C1
+// controls and line separators, which histories written before hold and must still import.
 bool IsRecordableEmail(std::string_view email) {
-  const auto at = email.find('@');
-  return email.size() <= 254 && at != std::string_view::npos && at != 0 && at + 1 != email.size() &&
-         email.find('@', at + 1) == std::string_view::npos &&
-         std::none_of(email.begin(), email.end(),
-                      [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; });
+  return HasEmailShape(email) && !HasAsciiControl(email);
 }
 
 // What is wrong with an onboarding.step_completed as a step the API would have taken: its data
@@ -245,6 +236,10 @@ std::string PayloadProblem(const Event& event, const events::Payload& payload,
   const bool instance = event.stream == InstanceStream(event.tenant);
   const auto* creation = std::get_if<events::TenantCreated>(&payload);
   if (creation != nullptr) {
+    if (creation->tenant != event.tenant) {
+      return "tenant.created names tenant '" + creation->tenant + "' in a stream of '" +
+             event.tenant + "'";
+    }
     if (!instance || event.version != 1 || !created.insert(event.tenant).second) {
       return "tenant.created is not the first event of its tenant's instance stream";
     }
@@ -437,11 +432,6 @@ std::string CheckChain(std::istream& in, std::size_t* count, std::vector<std::st
     const std::optional<Uuid> id = ParseUuid(event.id);
     if (!id) return "id '" + event.id + "' is not a UUID (8-4-4-4-12 lower-case hex digits)";
     if (!ids.insert(*id).second) return "id " + event.id + " is another event's too";
-    if (const auto* created = std::get_if<events::TenantCreated>(&*payload);
-        created != nullptr && created->tenant != event.tenant) {
-      return "tenant.created names tenant '" + created->tenant + "' in a stream of '" +
-             event.tenant + "'";
-    }
     if (std::string bad = PayloadProblem(event, *payload, tenants); !bad.empty()) return bad;
     if (event.recorded_at > latest_recorded_at) {
       return "recorded_at " + FormatTime(event.recorded_at) + " is more than " +
