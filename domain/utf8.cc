@@ -55,10 +55,20 @@ bool HasControlCharacter(std::string_view text) {
     const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
     if (byte < 0x20 || byte == 0x7f) return true;
     if (byte == 0xc2 && next >= 0x80 && next <= 0x9f) return true;  // U+0080 to U+009F
-    if (byte == 0xe2 && next == 0x80 && i + 2 < text.size() &&
-        (text[i + 2] == '\xa8' || text[i + 2] == '\xa9')) {
-      return true;  // U+2028, U+2029
+    if (byte == 0xe2 && i + 2 < text.size()) {
+      const auto last = static_cast<unsigned char>(text[i + 2]);
+      // U+200B, U+200E, U+200F; U+2028, U+2029; U+202A to U+202E.
+      if (next == 0x80 &&
+          (last == 0x8b || last == 0x8e || last == 0x8f || (last >= 0xa8 && last <= 0xae))) {
+        return true;
+      }
+      // U+2060 to U+2064; U+2066 to U+2069.
+      if (next == 0x81 && last >= 0xa0 && last <= 0xa9 && last != 0xa5) return true;
     }
+    if (byte == 0xef && next == 0xbb && i + 2 < text.size() && text[i + 2] == '\xbf') {
+      return true;  // U+FEFF
+    }
+    if (byte == 0xd8 && next == 0x9c) return true;  // U+061C, the Arabic letter mark
   }
   return false;
 }

@@ -14,9 +14,13 @@ std::size_t Utf8SequenceLength(std::string_view text);
 
 bool IsValidUtf8(std::string_view text);
 
-// Whether `text` holds a control character (C0, DEL, or C1, which includes U+0085 NEL) or one
-// of Unicode's line and paragraph separators (U+2028, U+2029): anything that may break a line
-// or a terminal in a log, a listing or a CSV file.
+// Whether `text` holds a control character (C0, DEL, or C1, which includes U+0085 NEL), one
+// of Unicode's line and paragraph separators (U+2028, U+2029), which may break a line or a
+// terminal in a log, a listing or a CSV file, or a character that shows nothing yet hides or
+// reorders text for a reader: zero-width ones (U+200B, U+2060 to U+2064, U+FEFF; the joiners
+// U+200C and U+200D stay, as scripts and emoji sequences need them) and
+// bidirectional controls (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to U+2069), as in
+// "alice@example.com" written backwards behind a U+202E.
 bool HasControlCharacter(std::string_view text);
 
 // `text` with each byte that does not belong to a well-formed sequence replaced by U+FFFD.

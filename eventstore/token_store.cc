@@ -59,7 +59,9 @@ Status CheckName(const std::string& name) {
   }
   if (!IsValidUtf8(name)) return Status::InvalidArgument("a token name must be UTF-8 text");
   if (HasControlCharacter(name)) {
-    return Status::InvalidArgument("a token name is one line of text, without control characters");
+    return Status::InvalidArgument(
+        "a token name is one line of text, without control characters nor characters that hide "
+        "or reorder text");
   }
   return Status::Ok();
 }

@@ -19,6 +19,9 @@ TEST(Time, ParsesOffsetsAndFractions) {
   EXPECT_EQ(ParseTime("2026-11-21T11:00:00+01:00"), ParseTime("2026-11-21T10:00:00Z"));
   EXPECT_EQ(ParseTime("2026-11-21T10:00:00.1Z"), 1795255200100);
   EXPECT_EQ(ParseTime("2026-11-21T10:00:00.123456789Z"), 1795255200123);
+  // RFC 3339 puts no bound on the fraction's digits.
+  EXPECT_EQ(ParseTime("2026-11-21T10:00:00.1234567891234Z"), 1795255200123);
+  EXPECT_EQ(ParseTime("2026-11-21T10:00:00." + std::string(100, '9') + "Z"), 1795255200999);
 }
 
 TEST(Time, RefusesMalformedOrImpossibleTimes) {

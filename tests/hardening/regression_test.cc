@@ -78,6 +78,28 @@ TEST(CommandCodec, RefusesControlCharactersInKeys) {
   EXPECT_EQ(email.field, "email");
 }
 
+// An e-mail "moc.elpmaxe@ecila" behind a U+202E showed a reviewer alice@example.com; a
+// zero-width space made two keys look alike. Both were recorded as sent.
+TEST(CommandCodec, RefusesCharactersThatHideOrReorderText) {
+  for (const char* hidden : {"\\u061c", "\\u202e", "\\u202a", "\\u200b", "\\u200e", "\\u200f",
+                             "\\u2060", "\\u2066", "\\u2069", "\\ufeff"}) {
+    const std::string invite =
+        std::string(R"({"command":"invite_member","actor":"a","member":"b","email":"b)") + hidden +
+        R"(@x.test","role":"user"})";
+    EXPECT_EQ(ErrorOf(invite).field, "email") << hidden;
+    const std::string keyed =
+        std::string(R"({"command":"connect_marketo","actor":"a","command_id":"k)") + hidden + "\"}";
+    EXPECT_EQ(ErrorOf(keyed).field, "command_id") << hidden;
+  }
+  // Their neighbours, and the joiners that scripts and emoji sequences need, are text.
+  for (const char* shown :
+       {"\\u200c", "\\u200d", "\\u2027", "\\u2065", "\\u206a", "\\ufefe", "\\u200a"}) {
+    const std::string keyed =
+        std::string(R"({"command":"connect_marketo","actor":"a","command_id":"k)") + shown + "\"}";
+    EXPECT_TRUE(std::holds_alternative<DecodedCommand>(DecodeCommand(keyed))) << shown;
+  }
+}
+
 // "0000-01-01T00:30:00+01:00" parsed to a time in year -1, which the store refused: a 500.
 TEST(Time, RefusesTimesOutsideYears0000To9999OnceTheOffsetIsApplied) {
   EXPECT_FALSE(ParseTime("0000-01-01T00:30:00+01:00").has_value());
