@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "domain/event.h"
 #include "domain/strict_json.h"
 #include "domain/utf8.h"
 
@@ -269,17 +270,27 @@ bool IsValidId(std::string_view id) {
   });
 }
 
-namespace {
 std::string IdProblem(std::string_view id, std::string_view kind) {
   if (IsValidId(id)) return {};
   return "'" + std::string(id) + "' is no " + std::string(kind) +
          " id: 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit";
 }
-}  // namespace
 
 std::string TenantIdProblem(std::string_view tenant) { return IdProblem(tenant, "tenant"); }
 
 std::string MemberIdProblem(std::string_view member) { return IdProblem(member, "member"); }
+
+std::optional<std::string_view> StreamTenant(std::string_view stream) {
+  const std::size_t slash = stream.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  const std::string_view tenant = stream.substr(0, slash);
+  const std::string_view rest = stream.substr(slash);
+  const std::string_view infix = kOnboardingInfix;
+  const bool shaped =
+      rest == "/instance" || (rest.starts_with(infix) && IsValidId(rest.substr(infix.size())));
+  if (!shaped || !IsValidId(tenant)) return std::nullopt;
+  return tenant;
+}
 
 bool HasEmailShape(std::string_view email) {
   const auto at = email.find('@');

@@ -50,10 +50,15 @@ std::variant<DecodedCreateTenant, DecodeError> DecodeCreateTenant(std::string_vi
 // Identifiers of tenants and members: 1 to 64 of [A-Za-z0-9._-], starting with a letter or
 // digit (they appear in stream names and URLs).
 bool IsValidId(std::string_view id);
+// What is wrong with `id` as an id of its `kind` ("actor"), for a message; empty when it is one.
+std::string IdProblem(std::string_view id, std::string_view kind);
 // What is wrong with `tenant` as a tenant id, for a message; empty when it is one.
 std::string TenantIdProblem(std::string_view tenant);
 // The same for a member id.
 std::string MemberIdProblem(std::string_view member);
+// The tenant of a stream name of the log's two shapes, "{tenant}/instance" and
+// "{tenant}/onboarding/{member}" with valid ids; nullopt for any other text.
+std::optional<std::string_view> StreamTenant(std::string_view stream);
 // One '@' with text on both sides, at most 254 bytes, no space: an e-mail's shape.
 bool HasEmailShape(std::string_view email);
 // A plausible e-mail address: that shape, and no control character.

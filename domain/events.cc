@@ -5,6 +5,8 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
+#include <variant>
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value.hpp>
@@ -246,6 +248,29 @@ Result<Payload> DecodeAny(const std::string& type, std::string_view data, std::v
 
 const char* TypeOf(const Payload& payload) {
   return std::visit([](const auto& p) { return std::decay_t<decltype(p)>::kType; }, payload);
+}
+
+namespace {
+template <typename Visit, std::size_t... I>
+void ForEachType(Visit&& visit, std::index_sequence<I...>) {
+  (visit(std::variant_alternative_t<I, Payload>::kType), ...);
+}
+template <typename Visit>
+void ForEachType(Visit&& visit) {
+  ForEachType(visit, std::make_index_sequence<std::variant_size_v<Payload>>());
+}
+}  // namespace
+
+bool IsEventType(std::string_view type) {
+  bool known = false;
+  ForEachType([&](std::string_view candidate) { known = known || candidate == type; });
+  return known;
+}
+
+std::string EventTypeList() {
+  std::string list;
+  ForEachType([&](std::string_view type) { (list += list.empty() ? "" : ", ") += type; });
+  return list;
 }
 
 std::string EncodeData(const Payload& payload) {

@@ -153,6 +153,10 @@ using Payload = std::variant<TenantCreated, MemberInvited, MemberRemoved, Market
 
 // The event type string of a payload ("marketo.connected").
 const char* TypeOf(const Payload& payload);
+// Whether `type` is the type of one of the payloads above.
+bool IsEventType(std::string_view type);
+// Every event type, comma-separated, for messages.
+std::string EventTypeList();
 
 // The payload as canonical JSON (keys sorted; unset optional fields left out).
 std::string EncodeData(const Payload& payload);

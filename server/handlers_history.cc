@@ -8,6 +8,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "domain/command_codec.h"
 #include "projections/snapshot_check.h"
 #include "server/event_json.h"
 #include "server/handlers.h"
@@ -26,6 +27,19 @@ std::variant<HistoryParams, Response> ScopedParams(const Call& call, bool with_l
   auto parsed = ParseHistoryParams(call.params, with_limit);
   if (const auto* error = std::get_if<ParamError>(&parsed)) return BadParam(call.request, *error);
   HistoryParams params = std::get<HistoryParams>(std::move(parsed));
+  // A stream names its tenant: another tenant's is refused as `tenant=` would be, and one that
+  // contradicts `tenant=` could match nothing.
+  if (const std::string& stream = params.filter.stream; !stream.empty()) {
+    const std::string_view of = StreamTenant(stream).value_or("");
+    if (!own.empty() && of != own) {
+      return Problem(call.request, 403, "forbidden", "this token may not access this tenant");
+    }
+    if (!params.filter.tenant.empty() && of != params.filter.tenant) {
+      return BadParam(call.request,
+                      {"stream", "'" + stream + "' is a stream of tenant '" + std::string(of) +
+                                     "', not of '" + params.filter.tenant + "'"});
+    }
+  }
   if (!own.empty()) params.filter.tenant = own;  // a tenant's token sees its tenant only
   return params;
 }
@@ -94,6 +108,13 @@ std::optional<StreamPlan::Kind> ExportKind(std::string_view accept) {
   return best == nullptr ? std::nullopt : best->kind;
 }
 
+// The same URL answers a page or an export by the Accept header: a cache must key on it too
+// (RFC 9110, 12.5.5).
+Response VariesWithAccept(Response response) {
+  response.headers.emplace_back("Vary", "Accept");
+  return response;
+}
+
 Response StreamResponse(std::string content_type, StreamPlan plan) {
   Response response;
   response.status = 200;
@@ -119,13 +140,13 @@ Response HandleHistory(const Call& call) {
     StreamPlan plan{*kind, params.filter, call.principal->token_id};
     // The export is the history as of its request: it ends at today's head.
     plan.filter.until_position = app.store->HeadPosition();
-    return StreamResponse(
+    return VariesWithAccept(StreamResponse(
         *kind == StreamPlan::Kind::kCsv ? "text/csv; charset=utf-8" : "application/x-ndjson",
-        std::move(plan));
+        std::move(plan)));
   }
   auto page = app.store->Query(params.filter, params.limit);
   if (!page.ok()) return StorageProblem(call.request, page.status());
-  return JsonResponse(200, PageBody(page->events, page->next_after));
+  return VariesWithAccept(JsonResponse(200, PageBody(page->events, page->next_after)));
 }
 
 Response HandleLive(const Call& call) {

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "domain/command_codec.h"
+#include "domain/events.h"
 
 namespace custody::server {
 namespace {
@@ -120,9 +121,25 @@ std::variant<HistoryParams, ParamError> ParseHistoryParams(const Params& params,
       *target = *value;
     }
   }
+  // A value no event can hold is the caller's mistake, not an empty history: a misspelt type
+  // must not read as "nothing happened".
   if (std::string problem = TenantIdProblem(filter.tenant);
       !filter.tenant.empty() && !problem.empty()) {
     return ParamError{"tenant", std::move(problem)};
+  }
+  if (!filter.stream.empty() && !StreamTenant(filter.stream)) {
+    return ParamError{"stream", "'" + filter.stream +
+                                    "' is no stream: {tenant}/instance or "
+                                    "{tenant}/onboarding/{member}"};
+  }
+  if (!filter.type.empty() && !events::IsEventType(filter.type)) {
+    return ParamError{"type", "'" + filter.type + "' is no event type: " + events::EventTypeList()};
+  }
+  for (const auto& [name, id] : {std::pair<const char*, const std::string*>{"actor", &filter.actor},
+                                 {"subject", &filter.subject}}) {
+    if (std::string problem = IdProblem(*id, name); !id->empty() && !problem.empty()) {
+      return ParamError{name, std::move(problem)};
+    }
   }
   if (auto error = ReadTime(params, "since", &filter.since)) return *error;
   if (auto error = ReadTime(params, "until", &filter.until)) return *error;

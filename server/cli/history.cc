@@ -152,12 +152,7 @@ std::string CommandKey(const Event& event) {
 // one of the tenant's streams: "{tenant}/instance" or "{tenant}/onboarding/{member}".
 std::string StreamProblem(const Event& event) {
   if (std::string problem = TenantIdProblem(event.tenant); !problem.empty()) return problem;
-  if (event.stream == InstanceStream(event.tenant)) return "";
-  const std::string onboarding = event.tenant + std::string(kOnboardingInfix);
-  if (event.stream.starts_with(onboarding) &&
-      IsValidId(std::string_view(event.stream).substr(onboarding.size()))) {
-    return "";
-  }
+  if (StreamTenant(event.stream) == std::string_view(event.tenant)) return "";
   return "stream '" + event.stream + "' is not a stream of tenant '" + event.tenant +
          "' ({tenant}/instance or {tenant}/onboarding/{member})";
 }

@@ -180,10 +180,19 @@ TEST_F(Auth, ATenantsReviewerSeesOnlyItsTenantsHistory) {
   ASSERT_FALSE(events.empty());
   for (const auto& event : events) EXPECT_EQ(Str(event, "tenant"), "acme");
   EXPECT_EQ(Get("/v1/events?tenant=globex", reviewer_).Code(), "forbidden");
-  // Another tenant's stream through the filter is simply empty.
+  // Another tenant's stream through the filter is refused as that tenant is.
   const HttpResponse sneaky = Get("/v1/events?stream=globex/instance", reviewer_);
-  ASSERT_EQ(sneaky.status, 200);
-  EXPECT_TRUE(sneaky.Json().at("events").as_array().empty());
+  EXPECT_EQ(sneaky.status, 403);
+  EXPECT_EQ(sneaky.Code(), "forbidden");
+  EXPECT_EQ(Get("/v1/events/live?stream=globex/onboarding/x", reviewer_).status, 403);
+  const HttpResponse own_stream = Get("/v1/events?stream=acme/instance", reviewer_);
+  ASSERT_EQ(own_stream.status, 200);
+  EXPECT_FALSE(own_stream.Json().at("events").as_array().empty());
+  // A stream and a tenant that contradict each other are a mistake.
+  const HttpResponse contradiction =
+      Get("/v1/events?tenant=globex&stream=acme/instance", operator_);
+  EXPECT_EQ(contradiction.status, 400);
+  EXPECT_EQ(Str(contradiction.Json(), "field"), "stream");
   // The export too.
   const HttpResponse ndjson = Get("/v1/events", reviewer_, {{"Accept", "application/x-ndjson"}});
   ASSERT_EQ(ndjson.status, 200);

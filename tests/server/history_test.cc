@@ -144,6 +144,8 @@ TEST_F(History, AcceptWeighsThePageAndTheTwoExports) {
     const HttpResponse answer = Get("/v1/events", operator_, {{"Accept", accept}});
     EXPECT_EQ(answer.status, 200) << accept;
     EXPECT_EQ(answer.Header("Content-Type"), expected) << accept;
+    // One URL, several representations: caches must key on Accept.
+    EXPECT_EQ(answer.Header("Vary"), "Accept") << accept;
   }
 }
 
