@@ -91,7 +91,7 @@ Request MakeRequest(std::string_view input) {
   const auto flags = static_cast<unsigned char>(input[0]);
   const auto more = static_cast<unsigned char>(input[1]);
   input.remove_prefix(2);
-  static const char* kMethods[] = {"GET", "POST", "DELETE", "PUT"};
+  static const char* kMethods[] = {"GET", "POST", "HEAD", "PUT"};
   request.method = kMethods[(flags >> 3) & 3];
   static const char* kTypes[] = {"application/json", "application/json; charset=utf-8",
                                  "text/plain", ""};
@@ -125,7 +125,8 @@ void CheckResponse(const Request& request, const Response& response) {
             status == 503,
         "a status of the API");
   if (response.stream) {
-    Check(status == 200 && request.method == "GET", "only GET answers stream");
+    Check(status == 200 && (request.method == "GET" || request.method == "HEAD"),
+          "only GET and HEAD answer streams");
     return;
   }
   if (response.content_type.rfind("application/", 0) != 0) return;  // metrics

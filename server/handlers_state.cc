@@ -19,6 +19,24 @@ Response UnknownTenant(const Call& call) {
   return Problem(call.request, 404, "not_found", "no such tenant: " + call.tenant);
 }
 
+// A tenant with no events as of `position`: if it has some now, the answer says so, and for a
+// time which clock `at=` reads, as the times the answers show are the commands' occurred_at.
+Response TenantNotYet(const Call& call, const At& at, std::int64_t position) {
+  const bool exists_now = call.context.app.projections->ReadTenant(
+      call.tenant, [](const TenantView* view, std::int64_t) {
+        return view != nullptr && view->instance.created;
+      });
+  if (!exists_now) return UnknownTenant(call);
+  std::string detail =
+      "tenant " + call.tenant + " did not exist yet as of position " + std::to_string(position);
+  if (at.time) {
+    detail += position == 0 ? ": no event was recorded by " : ", the last recorded by ";
+    detail += FormatTime(*at.time) +
+              " (at= reads the time each event was recorded, recorded_at, not its occurred_at)";
+  }
+  return Problem(call.request, 404, "not_found", detail);
+}
+
 json::value Render(const Call& call, StateQuery query, const TenantView& view, std::int64_t as_of,
                    std::optional<Response>* missing) {
   switch (query) {
@@ -76,7 +94,8 @@ Response HandleStateQuery(const Call& call, StateQuery query) {
   if (position && *position < app.projections->Position()) {
     auto past = app.projections->TenantAt(call.tenant, *position);
     if (!past.ok()) return StorageProblem(call.request, past.status());
-    return Answer(call, query, *past ? &**past : nullptr, *position);
+    if (*past && (*past)->instance.created) return Answer(call, query, &**past, *position);
+    return TenantNotYet(call, *std::get<std::optional<At>>(at), *position);
   }
   // The current view, answered in place under the projections' shared lock (no copy of a large
   // tenant's view); as of the last position applied.

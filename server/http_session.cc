@@ -61,6 +61,25 @@ bool HasUnframedBody(const http::request<http::string_body>& message) {
   return fields > 1 || !beast::iequals(coding, "chunked");
 }
 
+// Whether the unparsed request line at the start of `buffer` is well formed but for its
+// version: "METHOD SP target SP HTTP/d.d CRLF".
+bool NamesAnotherVersion(const beast::flat_buffer& buffer) {
+  const std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+  const std::size_t end = data.find("\r\n");
+  if (end == std::string_view::npos) return false;
+  const std::string_view line = data.substr(0, end);
+  const std::size_t first = line.find(' ');
+  const std::size_t last = line.rfind(' ');
+  if (first == 0 || first == std::string_view::npos || last == first + 1 ||
+      line.find(' ', first + 1) != last) {
+    return false;
+  }
+  const std::string_view version = line.substr(last + 1);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return version.size() == 8 && version.starts_with("HTTP/") && digit(version[5]) &&
+         version[6] == '.' && digit(version[7]);
+}
+
 }  // namespace
 
 HttpSession::HttpSession(net::ip::tcp::socket socket, std::shared_ptr<SharedState> state)
@@ -132,10 +151,15 @@ void HttpSession::ReadHeader() {
   stream_.expires_after(state_->options.read_timeout);
   http::async_read_header(
       stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code error, std::size_t) { self->OnHeader(error); });
+      [self = shared_from_this()](beast::error_code error, std::size_t header_bytes) {
+        self->OnHeader(error, header_bytes);
+      });
 }
 
-void HttpSession::OnHeader(beast::error_code error) {
+void HttpSession::OnHeader(beast::error_code error, std::size_t header_bytes) {
+  // Beast's own check of the limit lets some headers a few KiB over it through (measured: a
+  // header of many fields sent at once); the bytes it parsed for the header are its exact size.
+  if (!error && header_bytes > state_->options.header_limit) error = http::error::header_limit;
   if (error) return OnReadError(error);
   const auto& message = parser_->get();
   method_ = std::string(message.method_string());
@@ -187,6 +211,12 @@ void HttpSession::OnReadError(beast::error_code error) {
     return SendAndClose(Problem(instance, 431, "headers_too_large",
                                 "the request header is over the limit of " +
                                     std::to_string(state_->options.header_limit) + " bytes"));
+  }
+  // Beast parses HTTP/1.0 and HTTP/1.1 only, and says "bad version" too for a request line
+  // malformed after its target: only a well-formed line naming another version is a 505.
+  if (error == http::error::bad_version && NamesAnotherVersion(buffer_)) {
+    return SendAndClose(Problem(instance, 505, "http_version_not_supported",
+                                "the request line's version is not HTTP/1.0 or HTTP/1.1"));
   }
   if (IsHttpError(error) && error != http::error::end_of_stream &&
       error != http::error::partial_message) {
@@ -312,9 +342,19 @@ void HttpSession::StartStream(Response response) {
   header.set(http::field::content_type, response.content_type);
   for (const auto& [name, value] : response.headers) header.set(name, value);
   if (chunked_) header.chunked(true);
-  header.keep_alive(chunked_ && keep_alive_ && !state_->stopping);
+  // A HEAD answer is the stream's header and nothing after it, so it needs no chunking to end.
+  const bool head = method_ == "HEAD";
+  const bool keep_alive = (head || chunked_) && keep_alive_ && !state_->stopping;
+  header.keep_alive(keep_alive);
   std::ostringstream bytes;
   bytes << header.base();
+  if (head) {
+    phase_ = Phase::kWriting;
+    Log(response.status);
+    return WriteRaw(bytes.str(), [self = shared_from_this(), keep_alive](beast::error_code error) {
+      self->OnWritten(error, keep_alive);
+    });
+  }
   const StreamPlan plan = *response.stream;
   auto self = shared_from_this();
   if (plan.kind == StreamPlan::Kind::kLive) {

@@ -64,7 +64,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void WaitForRequest();
   void ReadHeader();
-  void OnHeader(boost::beast::error_code error);
+  void OnHeader(boost::beast::error_code error, std::size_t header_bytes);
   void ReadBody();
   void OnRequest(boost::beast::error_code error);
   void OnReadError(boost::beast::error_code error);

@@ -5,6 +5,7 @@
 #include <boost/asio/strand.hpp>
 
 #include "server/http_session.h"
+#include "server/server.h"
 
 namespace custody::server {
 namespace {
@@ -30,8 +31,9 @@ Status OpenAcceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
   if (!error) acceptor.bind(endpoint, error);
   if (!error) acceptor.listen(net::socket_base::max_listen_connections, error);
   if (!error) return Status::Ok();
-  return Status::IOError("cannot listen on " + endpoint.address().to_string() + ":" +
-                         std::to_string(endpoint.port()) + ": " + error.message());
+  return Status::IOError("cannot listen on " +
+                         UrlAuthority(endpoint.address().to_string(), endpoint.port()) + ": " +
+                         error.message());
 }
 
 Result<std::shared_ptr<Listener>> Listener::Open(net::io_context& io, const tcp::endpoint& endpoint,

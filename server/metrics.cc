@@ -40,6 +40,18 @@ void Header(std::string& out, std::string_view name, std::string_view type, std:
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
+// The method as a label: any other token a client sends is "other", so that nobody can add
+// series (and memory) to the metrics by making methods up.
+std::string_view MethodLabel(std::string_view method) {
+  // "-": refused before the request line was read (503, 505).
+  static constexpr std::string_view kMethods[] = {"GET",   "HEAD",    "POST",    "PUT",   "DELETE",
+                                                  "PATCH", "OPTIONS", "CONNECT", "TRACE", "-"};
+  for (const std::string_view known : kMethods) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
 }  // namespace
 
 Histogram::Histogram(std::vector<double> bounds)
@@ -74,7 +86,7 @@ Metrics::Metrics() : batches_(BatchBounds()) {}
 void Metrics::ObserveRequest(std::string_view route, std::string_view method, int status,
                              double seconds) {
   std::lock_guard lock(mutex_);
-  ++requests_[{std::string(route), std::string(method), status}];
+  ++requests_[{std::string(route), std::string(MethodLabel(method)), status}];
   auto found = latency_.find(std::string(route));
   if (found == latency_.end()) {
     found = latency_.emplace(std::string(route), Histogram(kLatencyBounds)).first;

@@ -26,6 +26,7 @@ std::string_view TitleOf(std::string_view code) {
       {"body_too_large", "Body too large"},
       {"unsupported_media_type", "Unsupported media type"},
       {"headers_too_large", "Request header fields too large"},
+      {"http_version_not_supported", "HTTP version not supported"},
       {"storage_unavailable", "Storage unavailable"},
       {"too_many_connections", "Too many connections"},
       {"shutting_down", "Server shutting down"},

@@ -248,19 +248,24 @@ Response RouteRequest(const Request& request, Context& context) {
   const std::string path = PathOf(request.target);
   std::vector<std::string> segments;
   for (std::string_view raw : Split(path)) {
+    // A malformed %-escape stays as sent: it matches no literal segment (404), and as a tenant
+    // or member id it is no id (400 invalid_field, after the token's checks).
     auto decoded = PercentDecode(raw);
-    if (!decoded) return Problem(request, 404, "not_found", "no such route");
-    segments.push_back(std::move(*decoded));
+    segments.push_back(decoded ? std::move(*decoded) : std::string(raw));
   }
+  // HEAD is GET without the body (RFC 9110, 9.3.2): routed as GET, the session sends the header.
+  const std::string_view method =
+      request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
   std::string allow;
   std::string_view known_path;  // the pattern of a path that exists with other methods
   for (const RouteSpec& route : kRoutes) {
     std::string tenant, member;
     if (!Matches(route.pattern, segments, &tenant, &member)) continue;
-    if (route.method != request.method) {
+    if (route.method != method) {
       known_path = route.pattern;
-      if (allow.find(route.method) == std::string::npos) {
-        allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+      const std::string methods = route.method == "GET" ? "GET, HEAD" : std::string(route.method);
+      if (allow.find(methods) == std::string::npos) {
+        allow += (allow.empty() ? "" : ", ") + methods;
       }
       continue;
     }

@@ -35,8 +35,13 @@ Result<tcp::endpoint> ResolveListenAddress(net::io_context& io, const ServerOpti
       resolver.resolve(options.host, std::to_string(options.port),
                        tcp::resolver::passive | tcp::resolver::numeric_service, error);
   if (error || endpoints.empty()) {
-    return Status::InvalidArgument("cannot resolve listen address '" + options.host +
-                                   "': " + error.message());
+    std::string message = "cannot resolve listen address '" + options.host +
+                          "': " + (error ? error.message() : "no address");
+    // A name that does not exist is the caller's mistake; a resolver failing is not.
+    const bool unknown = !error || error == net::error::host_not_found ||
+                         error == net::error::no_data || error == net::error::service_not_found;
+    return unknown ? Status::InvalidArgument(std::move(message))
+                   : Status::IOError(std::move(message));
   }
   return endpoints.begin()->endpoint();
 }
@@ -58,6 +63,11 @@ void RunLoop(net::io_context& io) {
 }
 
 }  // namespace
+
+std::string UrlAuthority(const std::string& host, std::uint16_t port) {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
 
 Status Server::CheckListenAddress(const ServerOptions& options) {
   net::io_context io;
@@ -119,8 +129,8 @@ Status Server::Impl::Start() {
   listener_->Run();
   const int io_threads = std::max(1, options.io_threads);
   for (int i = 0; i < io_threads; ++i) threads_.emplace_back([this] { RunLoop(io_); });
-  spdlog::info("listening on http://{}:{} ({} I/O threads, {} workers)",
-               endpoint->address().to_string(), listener_->port(), io_threads,
+  spdlog::info("listening on http://{} ({} I/O threads, {} workers)",
+               UrlAuthority(endpoint->address().to_string(), listener_->port()), io_threads,
                options.worker_threads);
   return Status::Ok();
 }

@@ -43,6 +43,9 @@ struct ServerOptions {
   std::chrono::seconds idle_timeout{60};  // keep-alive connection with no request
 };
 
+// `host:port` as the authority of an http:// URL: an IPv6 address in brackets (RFC 3986, 3.2.2).
+std::string UrlAuthority(const std::string& host, std::uint16_t port);
+
 class Server {
  public:
   // Binds and starts serving in background threads; returns once listening. `app` must

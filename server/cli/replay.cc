@@ -106,10 +106,17 @@ int RunReplay(const Args& args) {
         projections::RenderTenant(tenant->first, tenant->second, state.position);
   }
   if (!tenant.empty() && tenants.empty()) {
-    return Fail(kUsage,
-                "no events for tenant '" + tenant + "'" +
-                    (state.position < head ? " up to position " + std::to_string(state.position)
-                                           : std::string()));
+    std::string message = "no events for tenant '" + tenant + "'";
+    if (state.position < head) {
+      message += " up to position " + std::to_string(state.position);
+      // A time names the last position recorded by then: say so, as the times the state
+      // shows are the commands' occurred_at.
+      if (const auto time = ParseTime(until); time && !server::ParseNonNegative(until)) {
+        message += state.position == 0 ? ": no event was recorded by " : ", the last recorded by ";
+        message += FormatTime(*time) + " (recorded_at, not occurred_at)";
+      }
+    }
+    return Fail(kUsage, message);
   }
   PrintPretty(std::cout, json::object{{"position", state.position}, {"tenants", tenants}});
   return kDone;

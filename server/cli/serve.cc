@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +13,7 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <boost/asio/ip/address.hpp>
 
 #include "projections/snapshot_check.h"
 #include "server/app.h"
@@ -24,7 +26,28 @@ namespace {
 
 namespace po = boost::program_options;
 
-// HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:0.
+// An IP address, or a host name as RFC 1123 spells one (labels of letters, digits and inner
+// hyphens, at most 63 bytes each and 253 in all): anything else is refused before any lookup.
+bool IsHostSyntax(const std::string& host) {
+  boost::system::error_code error;
+  boost::asio::ip::make_address(host, error);
+  if (!error) return true;
+  if (host.empty() || host.size() > 253) return false;
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= host.size(); ++i) {
+    if (i == host.size() || host[i] == '.') {
+      if (label == 0 || label > 63 || host[i - 1] == '-' || host[i - label] == '-') return false;
+      label = 0;
+    } else if (std::isalnum(static_cast<unsigned char>(host[i])) || host[i] == '-') {
+      ++label;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// HOST:PORT, e.g. 127.0.0.1:8080, localhost:0 or [::1]:0.
 bool ParseListen(const std::string& listen, server::ServerOptions& options) {
   const auto colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0) return false;
@@ -32,6 +55,7 @@ bool ParseListen(const std::string& listen, server::ServerOptions& options) {
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
+  if (!IsHostSyntax(host)) return false;
   unsigned port = 0;
   const char* begin = listen.data() + colon + 1;
   const char* end = listen.data() + listen.size();
@@ -176,7 +200,10 @@ int RunServe(const Args& args) {
     return code;
   }
   if (!ParseListen(listen, server_options)) {
-    return Fail(kUsage, "--listen must be HOST:PORT, not '" + listen + "'");
+    return Fail(kUsage,
+                "--listen must be HOST:PORT, HOST an IP address ([::1] for IPv6) or a "
+                "host name, not '" +
+                    listen + "'");
   }
   if (!server::IsSupportedHeaderLimit(server_options.header_limit)) {
     return Fail(kUsage, "--header-limit must be from " + std::to_string(server::kMinHeaderLimit) +
@@ -206,6 +233,9 @@ int RunServe(const Args& args) {
   // A taken port is found before the database is opened, so that a mistaken start creates no
   // file (and takes no writer lock).
   if (Status listenable = server::Server::CheckListenAddress(server_options); !listenable.ok()) {
+    // An address that names no host is the command line's mistake; a taken port is not.
+    if (listenable.code() == Status::Code::kInvalidArgument)
+      return Fail(kUsage, listenable.message());
     return StorageFailure(listenable);
   }
   // Every worker and I/O thread may read at once (queries; tokens and repeated command ids):
@@ -222,7 +252,7 @@ int RunServe(const Args& args) {
   auto server = server::Server::Start(**app, server_options);
   if (!server.ok()) return StorageFailure(server.status());
   const std::string base_url =
-      "http://" + server_options.host + ":" + std::to_string((*server)->port());
+      "http://" + server::UrlAuthority(server_options.host, (*server)->port());
   std::cout << "custody is listening on " << base_url << " (database " << (*app)->path << ")\n";
   if (demo) {
     if (Status printed = PrintDemoTokens(**app, base_url, std::cout); !printed.ok()) {

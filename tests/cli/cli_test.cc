@@ -130,6 +130,16 @@ TEST_F(Cli, UsageErrorsExitTwo) {
   EXPECT_EQ(Custody("token add --db " + db()).code, 2);  // no --role
   EXPECT_EQ(Custody("token add --role king --db " + db()).code, 2);
   EXPECT_EQ(Custody("serve --listen nowhere --db " + db()).code, 2);
+  // A host that resolves to nothing is the command line's mistake too, and creates nothing.
+  const std::string fresh = dir_.File("never-created.db");
+  // Hosts no resolver is asked about: not a host name's syntax.
+  for (const std::string& host : std::vector<std::string>{"bad_host", "-a.example", "a..b", "[::1",
+                                                          std::string(64, 'a') + ".example"}) {
+    const Outcome unresolved = Custody("serve --listen '" + host + ":0' --db " + fresh);
+    EXPECT_EQ(unresolved.code, 2) << host << ": " << unresolved.err;
+    EXPECT_NE(unresolved.err.find("--listen"), std::string::npos) << unresolved.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(fresh));
   // A missing positional argument is named as the usage line names it.
   const Outcome no_file = Custody("import --db " + db());
   EXPECT_EQ(no_file.code, 2);
@@ -546,6 +556,10 @@ TEST_F(Cli, TokenCommandsDropNothingTheyAreGiven) {
       Custody("token add --role operator --name \"$(printf 'x\\342\\200\\250y')\" --db " + db())
           .code,
       2);  // U+2028, a line separator
+  const Outcome reversed =
+      Custody("token add --role operator --name \"$(printf 'x\342\200\256y')\" --db " + db());
+  EXPECT_EQ(reversed.code, 2);  // U+202E, which shows what follows it backwards
+  EXPECT_NE(reversed.err.find("hide or reorder text"), std::string::npos) << reversed.err;
   EXPECT_EQ(
       Custody("token add --role operator --name " + std::string(201, 'n') + " --db " + db()).code,
       2);
@@ -667,6 +681,14 @@ TEST_F(Cli, AnEmptyDbOrTenantIsAUsageErrorNotTheDefault) {
   EXPECT_EQ(early.code, 2);
   EXPECT_NE(early.err.find("no events for tenant 'globex' up to position 1"), std::string::npos)
       << early.err;
+  // A time says which clock it was read on.
+  const Outcome before =
+      Custody("replay --tenant globex --until 2000-01-01T00:00:00Z --db " + db());
+  EXPECT_EQ(before.code, 2);
+  EXPECT_NE(before.err.find("no events for tenant 'globex' up to position 0: no event was "
+                            "recorded by 2000-01-01T00:00:00.000Z (recorded_at, not occurred_at)"),
+            std::string::npos)
+      << before.err;
 }
 
 // A history rehashed after an edit is well chained, yet not one the log would take: each of

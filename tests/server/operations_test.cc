@@ -30,6 +30,16 @@ class Operations : public ServerTest {
     EXPECT_EQ(answer.Header("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
     return answer.body;
   }
+  // The exposition once `series` reads `value`, or after 5 s: a request is counted once its
+  // answer is written, which its client may see a moment before the count moves.
+  std::string MetricsOnce(const std::string& series, double value) {
+    std::string exposition = Metrics();
+    for (int i = 0; i < 100 && Sample(exposition, series) != value; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      exposition = Metrics();
+    }
+    return exposition;
+  }
 };
 
 TEST_F(Operations, AHeaderLimitTheHttpLibraryCannotHoldIsRefusedAtStart) {
@@ -52,7 +62,10 @@ TEST_F(Operations, MetricsMoveWithRequestsCommandsAndAppends) {
   Get("/healthz", "");
   ASSERT_EQ(Act("disconnect_marketo", "bob").status, 409);  // bob never connected
   ASSERT_EQ(Send(port_, "DELETE", "/v1/tenants/acme/marketo", Auth(operator_)).status, 405);
-  const std::string after = Metrics();
+  const std::string after = MetricsOnce(
+      "custody_http_requests_total{route=\"/v1/tenants/{tenant}/marketo\",method=\"DELETE\","
+      "status=\"405\"}",
+      1);
   // A known path asked with another method counts under its pattern, not as unmatched.
   EXPECT_EQ(Sample(after,
                    "custody_http_requests_total{route=\"/v1/tenants/{tenant}/marketo\","
@@ -78,6 +91,32 @@ TEST_F(Operations, MetricsMoveWithRequestsCommandsAndAppends) {
   EXPECT_GE(Sample(after, "custody_http_connections_open"), 1);
   EXPECT_NE(after.find("# TYPE custody_http_request_duration_seconds histogram"),
             std::string::npos);
+}
+
+TEST(UrlAuthority, PutsAnIpv6AddressInBrackets) {
+  EXPECT_EQ(server::UrlAuthority("127.0.0.1", 8080), "127.0.0.1:8080");
+  EXPECT_EQ(server::UrlAuthority("localhost", 1), "localhost:1");
+  EXPECT_EQ(server::UrlAuthority("::1", 46271), "[::1]:46271");
+}
+
+TEST_F(Operations, MadeUpMethodsShareOneMetricsSeries) {
+  for (const char* method : {"FROB", "XYZZY", "get"}) {
+    ASSERT_EQ(Send(port_, method, "/healthz").status, 405) << method;
+  }
+  const std::string other =
+      "custody_http_requests_total{route=\"/healthz\",method=\"other\",status=\"405\"}";
+  const std::string after = MetricsOnce(other, 3);
+  EXPECT_EQ(Sample(after, other), 3);
+  for (const char* method : {"FROB", "XYZZY", "get"}) {
+    EXPECT_EQ(after.find(std::string("method=\"") + method + "\""), std::string::npos) << method;
+  }
+  // Refused before its method was read: "-".
+  Connection connection(port_);
+  ASSERT_TRUE(connection.WriteRaw("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n"));
+  ASSERT_EQ(connection.Read().status, 505);
+  const std::string refused =
+      "custody_http_requests_total{route=\"unmatched\",method=\"-\",status=\"505\"}";
+  EXPECT_EQ(Sample(MetricsOnce(refused, 1), refused), 1);
 }
 
 TEST_F(Operations, ConnectionsBeyondTheCapAreRefusedWith503) {

@@ -41,9 +41,20 @@ TEST_F(Requests, AtAPositionOrATimeAnswersAsOfThatMoment) {
   EXPECT_EQ(Str(by_time.Json(), "state"), "disconnected");
   EXPECT_EQ(by_time.Json().at("as_of").to_number<std::int64_t>(), before_connect);
 
-  // Before the tenant existed, there is no tenant.
-  EXPECT_EQ(Get("/v1/tenants/acme/marketo?at=0", writer_).status, 404);
-  EXPECT_EQ(Get("/v1/tenants/acme/marketo/custody?at=2000-01-01T00:00:00Z", writer_).status, 404);
+  // Before the tenant existed, there is no tenant; the answer says it exists later, and which
+  // clock a time was read on.
+  const HttpResponse not_yet = Get("/v1/tenants/acme/marketo?at=0", writer_);
+  EXPECT_EQ(not_yet.status, 404);
+  EXPECT_EQ(Str(not_yet.Json(), "detail"), "tenant acme did not exist yet as of position 0");
+  const HttpResponse not_yet_then =
+      Get("/v1/tenants/acme/marketo/custody?at=2000-01-01T00:00:00Z", writer_);
+  EXPECT_EQ(not_yet_then.status, 404);
+  EXPECT_EQ(Str(not_yet_then.Json(), "detail"),
+            "tenant acme did not exist yet as of position 0: no event was recorded by "
+            "2000-01-01T00:00:00.000Z (at= reads the time each event was recorded, recorded_at, "
+            "not its occurred_at)");
+  EXPECT_EQ(Str(Get("/v1/tenants/nobody/marketo?at=0", operator_).Json(), "detail"),
+            "no such tenant: nobody");
   // A time's offset may come with its '+' unescaped.
   EXPECT_EQ(Get("/v1/tenants/acme/marketo?at=2100-01-01T01:00:00+01:00", writer_).status, 200);
   // Bad `at` values are 400 invalid_field naming `at`.
@@ -145,10 +156,27 @@ TEST_F(Requests, EveryBadRequestIsAProblemAndWritesNothing) {
        400, "invalid_field", "tenant"},
       {"no member id in the path", "GET", "/v1/tenants/acme/onboarding/a%2Fb", "", "", 400,
        "invalid_field", "member"},
+      {"a malformed escape in a tenant id", "GET", "/v1/tenants/a%zzb/marketo", "", "", 400,
+       "invalid_field", "tenant"},
+      {"a malformed escape in a member id", "GET", "/v1/tenants/acme/members/b%z/removal-check", "",
+       "", 400, "invalid_field", "member"},
+      {"a malformed escape in a route's own segment", "GET", "/v1/tenan%zzts/acme/marketo", "", "",
+       404, "not_found", ""},
       {"wrong method", "DELETE", commands, "", "", 405, "method_not_allowed", ""},
       {"bad limit", "GET", "/v1/events?limit=0", "", "", 400, "invalid_field", "limit"},
       {"limit too big", "GET", "/v1/events?limit=1001", "", "", 400, "invalid_field", "limit"},
       {"bad after", "GET", "/v1/events?after=x", "", "", 400, "invalid_field", "after"},
+      // Filters no event can match are mistakes, not empty histories.
+      {"a tenant for a stream", "GET", "/v1/events?stream=acme", "", "", 400, "invalid_field",
+       "stream"},
+      {"a stream of no member", "GET", "/v1/events?stream=acme/onboarding/a%20b", "", "", 400,
+       "invalid_field", "stream"},
+      {"a misspelt type", "GET", "/v1/events?type=marketo.conected", "", "", 400, "invalid_field",
+       "type"},
+      {"an actor that is no id", "GET", "/v1/events?actor=a%20b", "", "", 400, "invalid_field",
+       "actor"},
+      {"a subject that is no id", "GET", "/v1/events/live?subject=%2F", "", "", 400,
+       "invalid_field", "subject"},
       {"bad since", "GET", "/v1/events?since=monday", "", "", 400, "invalid_field", "since"},
       {"bad at", "GET", "/v1/tenants/acme/marketo?at=soon", "", "", 400, "invalid_field", "at"},
       {"a parameter on a command", "POST", commands + "?dry_run=1", "application/json",
@@ -232,7 +260,7 @@ TEST_F(Requests, KeepAliveServesPipelinedRequestsInOrder) {
 
 TEST_F(Requests, MalformedHttpIsA400AndTheConnectionCloses) {
   Connection connection(port_);
-  ASSERT_TRUE(connection.WriteRaw("GET /healthz HTTP/9.9 nonsense\r\n\r\n"));
+  ASSERT_TRUE(connection.WriteRaw("GET /healthz HTTP/1.1 nonsense\r\n\r\n"));
   const HttpResponse answer = connection.Read();
   EXPECT_EQ(answer.status, 400);
   EXPECT_EQ(answer.Code(), "invalid_request");
@@ -266,16 +294,49 @@ TEST_F(Requests, TheHostFieldIsRequiredOnceAndAbsoluteTargetsAreServed) {
   EXPECT_EQ(found.Json().at("detail").as_string().find("no such route"), std::string::npos);
 }
 
-TEST_F(Requests, AHeadAnswerIsTheHeaderAlone) {
+// HEAD is GET without the body (RFC 9110, 9.3.2), streams included; each answer below is
+// followed on the same connection by a GET, which would read a body sent by mistake as its
+// status line.
+TEST_F(Requests, AHeadAnswerIsTheHeaderOfTheGetAlone) {
+  SeedAcme();
+  const std::string auth = "Authorization: Bearer " + operator_ + "\r\n";
+  const HttpResponse get = Get("/v1/tenants/acme/marketo", operator_);
+  ASSERT_EQ(get.status, 200);
+  struct Case {
+    std::string target;
+    std::string extra;
+    int status;
+    std::string content_type;
+  };
+  const Case cases[] = {
+      {"/v1/tenants/acme/marketo", auth, 200, "application/json"},
+      {"/v1/tenants/acme/marketo", "", 401, "application/problem+json"},
+      {"/v1/events?tenant=acme", auth + "Accept: text/csv\r\n", 200, "text/csv; charset=utf-8"},
+      {"/v1/events/live?tenant=acme", auth, 200, "text/event-stream"},
+      {"/v1/tenants/acme/commands", auth, 405, "application/problem+json"},
+  };
+  for (const Case& head : cases) {
+    Connection connection(port_);
+    ASSERT_TRUE(connection.WriteRaw("HEAD " + head.target + " HTTP/1.1\r\nHost: x\r\n" +
+                                    head.extra + "\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const HttpResponse answer = connection.ReadHeader();
+    EXPECT_EQ(answer.status, head.status) << head.target;
+    EXPECT_EQ(answer.Header("Content-Type").rfind(head.content_type, 0), 0u)
+        << head.target << ": " << answer.Header("Content-Type");
+    if (head.status == 405) {
+      EXPECT_EQ(answer.Header("Allow"), "POST");
+    }
+    EXPECT_EQ(connection.Read().status, 200) << head.target;
+  }
+  // The length of the body a GET gets.
   Connection connection(port_);
   ASSERT_TRUE(
-      connection.WriteRaw("HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
-                          "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
-  const HttpResponse head = connection.ReadHeader();
-  EXPECT_EQ(head.status, 405);
-  EXPECT_EQ(head.Header("Allow"), "GET");
-  // Had the problem document followed the header, it would be read here as a status line.
-  EXPECT_EQ(connection.Read().status, 200);
+      connection.WriteRaw("HEAD /v1/tenants/acme/marketo HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n"));
+  EXPECT_EQ(connection.ReadHeader().Header("Content-Length"), std::to_string(get.body.size()));
+  // A path served by GET names HEAD too when it refuses a method.
+  const HttpResponse refused = Send(port_, "PUT", "/healthz");
+  EXPECT_EQ(refused.status, 405);
+  EXPECT_EQ(refused.Header("Allow"), "GET, HEAD");
 }
 
 TEST_F(Requests, ProbesIgnoreTheirQueryStringEvenAMalformedOne) {
@@ -328,6 +389,39 @@ TEST_F(Requests, HeadersOverTheLimitAre431) {
   const HttpResponse answer = Send(port_, "GET", "/healthz", huge);
   EXPECT_EQ(answer.status, 431);
   EXPECT_EQ(answer.Code(), "headers_too_large");
+}
+
+TEST_F(Requests, VersionsOtherThanHttp10And11Are505) {
+  for (const char* version : {"HTTP/2.0", "HTTP/1.2", "HTTP/0.9"}) {
+    Connection connection(port_);
+    ASSERT_TRUE(
+        connection.WriteRaw(std::string("GET /healthz ") + version + "\r\nHost: x\r\n\r\n"));
+    const HttpResponse answer = connection.Read();
+    EXPECT_EQ(answer.status, 505) << version;
+    EXPECT_EQ(answer.Code(), "http_version_not_supported") << version;
+    EXPECT_TRUE(connection.ClosedByPeer(std::chrono::seconds(5))) << version;
+  }
+}
+
+// The limit counts the whole header, request line to blank line, however it is cut into fields
+// and reads: 16 KiB plus one field is refused, 16 KiB less one field is served.
+TEST_F(Requests, TheHeaderLimitCountsEveryFieldOfTheHeader) {
+  const std::size_t limit = server::ServerOptions{}.header_limit;
+  const std::string start = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  const std::string field = "X-Pad: " + std::string(91, 'a') + "\r\n";  // 100 bytes
+  for (const bool over : {true, false}) {
+    std::string request = start;
+    while (request.size() + 2 <= limit) request += field;
+    if (!over) request.resize(request.size() - 2 * field.size());
+    request += "\r\n";
+    Connection connection(port_);
+    ASSERT_TRUE(connection.WriteRaw(request));
+    const HttpResponse answer = connection.Read();
+    EXPECT_EQ(answer.status, over ? 431 : 200) << request.size();
+    if (over) {
+      EXPECT_EQ(answer.Code(), "headers_too_large");
+    }
+  }
 }
 
 }  // namespace

@@ -111,11 +111,20 @@ TEST_F(PureHandle, AnswersWithoutASocket) {
   EXPECT_EQ(created.status, 201) << created.body;
   EXPECT_FALSE(created.token_id.empty());
   EXPECT_NE(created.body.find("10.0.0.1"), std::string::npos);
-  for (const std::string garbage : {"", "*", "//", "/v1/tenants/%zz/marketo", "/v1/../healthz"}) {
+  for (const std::string garbage :
+       {"", "*", "//", "/v1/te%zznants/acme/marketo", "/v1/../healthz"}) {
     server::Request odd = health;
     odd.target = garbage;
     EXPECT_EQ(Call(odd).status, 404) << garbage;
   }
+  // A malformed escape where an id goes is a malformed id, judged after the token.
+  server::Request escaped = health;
+  escaped.target = "/v1/tenants/%zz/marketo";
+  EXPECT_EQ(Call(escaped).status, 401);
+  escaped.authorization = "Bearer " + token;
+  const server::Response malformed = Call(escaped);
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_NE(malformed.body.find("\"field\":\"tenant\""), std::string::npos) << malformed.body;
 }
 
 }  // namespace
