@@ -61,23 +61,30 @@ bool HasUnframedBody(const http::request<http::string_body>& message) {
   return fields > 1 || !beast::iequals(coding, "chunked");
 }
 
-// Whether the unparsed request line at the start of `buffer` is well formed but for its
-// version: "METHOD SP target SP HTTP/d.d CRLF".
-bool NamesAnotherVersion(const beast::flat_buffer& buffer) {
+// The method and target of the unparsed request line at the start of `buffer` when it is well
+// formed but for its version ("METHOD SP target SP HTTP/d.d CRLF"), a view into `buffer`.
+struct RequestLine {
+  std::string_view method;
+  std::string_view target;
+};
+std::optional<RequestLine> LineOfAnotherVersion(const beast::flat_buffer& buffer) {
   const std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
   const std::size_t end = data.find("\r\n");
-  if (end == std::string_view::npos) return false;
+  if (end == std::string_view::npos) return std::nullopt;
   const std::string_view line = data.substr(0, end);
   const std::size_t first = line.find(' ');
   const std::size_t last = line.rfind(' ');
   if (first == 0 || first == std::string_view::npos || last == first + 1 ||
       line.find(' ', first + 1) != last) {
-    return false;
+    return std::nullopt;
   }
   const std::string_view version = line.substr(last + 1);
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  return version.size() == 8 && version.starts_with("HTTP/") && digit(version[5]) &&
-         version[6] == '.' && digit(version[7]);
+  if (version.size() != 8 || !version.starts_with("HTTP/") || !digit(version[5]) ||
+      version[6] != '.' || !digit(version[7])) {
+    return std::nullopt;
+  }
+  return RequestLine{line.substr(0, first), line.substr(first + 1, last - first - 1)};
 }
 
 }  // namespace
@@ -214,8 +221,11 @@ void HttpSession::OnReadError(beast::error_code error) {
   }
   // Beast parses HTTP/1.0 and HTTP/1.1 only, and says "bad version" too for a request line
   // malformed after its target: only a well-formed line naming another version is a 505.
-  if (error == http::error::bad_version && NamesAnotherVersion(buffer_)) {
-    return SendAndClose(Problem(instance, 505, "http_version_not_supported",
+  if (const auto line =
+          error == http::error::bad_version ? LineOfAnotherVersion(buffer_) : std::nullopt) {
+    method_ = std::string(line->method);
+    path_ = PathOf(OriginForm(line->target));
+    return SendAndClose(Problem(path_, 505, "http_version_not_supported",
                                 "the request line's version is not HTTP/1.0 or HTTP/1.1"));
   }
   if (IsHttpError(error) && error != http::error::end_of_stream &&

@@ -43,7 +43,7 @@ void Header(std::string& out, std::string_view name, std::string_view type, std:
 // The method as a label: any other token a client sends is "other", so that nobody can add
 // series (and memory) to the metrics by making methods up.
 std::string_view MethodLabel(std::string_view method) {
-  // "-": refused before the request line was read (503, 505).
+  // "-": refused before the request line was read (503, a malformed line).
   static constexpr std::string_view kMethods[] = {"GET",   "HEAD",    "POST",    "PUT",   "DELETE",
                                                   "PATCH", "OPTIONS", "CONNECT", "TRACE", "-"};
   for (const std::string_view known : kMethods) {

@@ -108,7 +108,14 @@ int RunReplay(const Args& args) {
   if (!tenant.empty() && tenants.empty()) {
     std::string message = "no events for tenant '" + tenant + "'";
     if (state.position < head) {
-      message += " up to position " + std::to_string(state.position);
+      // A tenant created later is told apart from one that never was, as over HTTP.
+      eventstore::Filter later;
+      later.tenant = tenant;
+      auto found = (*store)->Query(later, 1);
+      if (!found.ok()) return StorageFailure(found.status());
+      message = found->events.empty() ? message + " up to position "
+                                      : "tenant '" + tenant + "' did not exist yet as of position ";
+      message += std::to_string(state.position);
       // A time names the last position recorded by then: say so, as the times the state
       // shows are the commands' occurred_at.
       if (const auto time = ParseTime(until); time && !server::ParseNonNegative(until)) {

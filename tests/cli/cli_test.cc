@@ -679,13 +679,18 @@ TEST_F(Cli, AnEmptyDbOrTenantIsAUsageErrorNotTheDefault) {
   // A tenant with no events yet at the position asked says so.
   const Outcome early = Custody("replay --tenant globex --until 1 --db " + db());
   EXPECT_EQ(early.code, 2);
-  EXPECT_NE(early.err.find("no events for tenant 'globex' up to position 1"), std::string::npos)
+  EXPECT_NE(early.err.find("tenant 'globex' did not exist yet as of position 1"), std::string::npos)
       << early.err;
+  // One that never was says so.
+  const Outcome never = Custody("replay --tenant nobody --until 1 --db " + db());
+  EXPECT_EQ(never.code, 2);
+  EXPECT_NE(never.err.find("no events for tenant 'nobody' up to position 1"), std::string::npos)
+      << never.err;
   // A time says which clock it was read on.
   const Outcome before =
       Custody("replay --tenant globex --until 2000-01-01T00:00:00Z --db " + db());
   EXPECT_EQ(before.code, 2);
-  EXPECT_NE(before.err.find("no events for tenant 'globex' up to position 0: no event was "
+  EXPECT_NE(before.err.find("tenant 'globex' did not exist yet as of position 0: no event was "
                             "recorded by 2000-01-01T00:00:00.000Z (recorded_at, not occurred_at)"),
             std::string::npos)
       << before.err;

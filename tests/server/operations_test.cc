@@ -110,13 +110,19 @@ TEST_F(Operations, MadeUpMethodsShareOneMetricsSeries) {
   for (const char* method : {"FROB", "XYZZY", "get"}) {
     EXPECT_EQ(after.find(std::string("method=\"") + method + "\""), std::string::npos) << method;
   }
-  // Refused before its method was read: "-".
+  // Refused before its method was read: "-"; a 505's line was read, method included.
   Connection connection(port_);
   ASSERT_TRUE(connection.WriteRaw("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n"));
   ASSERT_EQ(connection.Read().status, 505);
   const std::string refused =
-      "custody_http_requests_total{route=\"unmatched\",method=\"-\",status=\"505\"}";
+      "custody_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"505\"}";
   EXPECT_EQ(Sample(MetricsOnce(refused, 1), refused), 1);
+  Connection garbage(port_);
+  ASSERT_TRUE(garbage.WriteRaw("\x01\x02 nonsense\r\n\r\n"));
+  ASSERT_EQ(garbage.Read().status, 400);
+  const std::string unread =
+      "custody_http_requests_total{route=\"unmatched\",method=\"-\",status=\"400\"}";
+  EXPECT_EQ(Sample(MetricsOnce(unread, 1), unread), 1);
 }
 
 TEST_F(Operations, ConnectionsBeyondTheCapAreRefusedWith503) {

@@ -399,6 +399,7 @@ TEST_F(Requests, VersionsOtherThanHttp10And11Are505) {
     const HttpResponse answer = connection.Read();
     EXPECT_EQ(answer.status, 505) << version;
     EXPECT_EQ(answer.Code(), "http_version_not_supported") << version;
+    EXPECT_EQ(Str(answer.Json(), "instance"), "/healthz") << version;
     EXPECT_TRUE(connection.ClosedByPeer(std::chrono::seconds(5))) << version;
   }
 }
