@@ -125,7 +125,7 @@ std::string ReadExport(std::istream& in,
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank, as JSON's space
     auto event = eventstore::EventFromJson(line);
     if (!event.ok()) return "line " + std::to_string(number) + ": " + event.status().message();
     if (std::string problem = take(*event, number); !problem.empty()) {

@@ -417,6 +417,16 @@ TEST_F(Cli, ExportImportRoundTripVerifies) {
   // Importing into a database that already holds events is refused.
   EXPECT_EQ(Custody("import --db " + dir_.File("copy.db") + " " + dir_.File("history.ndjson")).code,
             1);
+
+  // Lines of nothing but spaces and tabs are blank, as empty ones are; CRLF endings are fine.
+  std::string spaced;
+  std::istringstream lines(exported.out);
+  for (std::string line; std::getline(lines, line);) spaced += line + "\r\n  \t\n\n";
+  std::ofstream(dir_.File("spaced.ndjson")) << spaced;
+  const Outcome blank =
+      Custody("import --db " + dir_.File("spaced.db") + " " + dir_.File("spaced.ndjson"));
+  ASSERT_EQ(blank.code, 0) << blank.err;
+  EXPECT_EQ(Custody("export --db " + dir_.File("spaced.db")).out, exported.out);
 }
 
 TEST_F(Cli, ImportRefusesAPipeItCouldNotReadTwice) {
