@@ -111,18 +111,16 @@ TEST_F(Operations, MadeUpMethodsShareOneMetricsSeries) {
     EXPECT_EQ(after.find(std::string("method=\"") + method + "\""), std::string::npos) << method;
   }
   // Refused before its method was read: "-"; a 505's line was read, method included.
-  Connection connection(port_);
-  ASSERT_TRUE(connection.WriteRaw("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n"));
-  ASSERT_EQ(connection.Read().status, 505);
-  const std::string refused =
-      "custody_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"505\"}";
-  EXPECT_EQ(Sample(MetricsOnce(refused, 1), refused), 1);
-  Connection garbage(port_);
-  ASSERT_TRUE(garbage.WriteRaw("\x01\x02 nonsense\r\n\r\n"));
-  ASSERT_EQ(garbage.Read().status, 400);
-  const std::string unread =
-      "custody_http_requests_total{route=\"unmatched\",method=\"-\",status=\"400\"}";
-  EXPECT_EQ(Sample(MetricsOnce(unread, 1), unread), 1);
+  auto count_of = [&](const std::string& request, int status, const std::string& method) {
+    Connection connection(port_);
+    EXPECT_TRUE(connection.WriteRaw(request));
+    EXPECT_EQ(connection.Read().status, status) << request;
+    const std::string series = "custody_http_requests_total{route=\"unmatched\",method=\"" +
+                               method + "\",status=\"" + std::to_string(status) + "\"}";
+    return Sample(MetricsOnce(series, 1), series);
+  };
+  EXPECT_EQ(count_of("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n", 505, "GET"), 1);
+  EXPECT_EQ(count_of("\x01\x02 nonsense\r\n\r\n", 400, "-"), 1);
 }
 
 TEST_F(Operations, ConnectionsBeyondTheCapAreRefusedWith503) {
