@@ -5,6 +5,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <variant>
 
 #include "domain/onboarding_steps.h"
@@ -69,6 +71,7 @@ struct Command {
 
 // Creates a tenant with its first admin (operator only; not a member's command).
 struct CreateTenant {
+  static constexpr const char* kName = "create_tenant";  // as its refusals name it
   std::string tenant;
   std::string admin;
   std::string email;
@@ -76,6 +79,14 @@ struct CreateTenant {
 
 inline const char* NameOf(const Body& body) {
   return std::visit([](const auto& b) { return std::decay_t<decltype(b)>::kName; }, body);
+}
+
+// Whether `name` is the name of one of the commands of Body.
+inline bool IsCommandName(std::string_view name) {
+  return []<std::size_t... I>(std::string_view wanted, std::index_sequence<I...>) {
+    return ((wanted == std::variant_alternative_t<I, Body>::kName) || ...);
+  }
+  (name, std::make_index_sequence<std::variant_size_v<Body>>());
 }
 
 inline bool IsOnboarding(const Body& body) { return std::holds_alternative<OnboardingStep>(body); }

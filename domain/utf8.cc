@@ -53,7 +53,7 @@ bool HasControlCharacter(std::string_view text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto byte = static_cast<unsigned char>(text[i]);
     const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
-    if (byte < 0x20 || byte == 0x7f) return true;
+    if (IsAsciiControl(text[i])) return true;
     if (byte == 0xc2 && next >= 0x80 && next <= 0x9f) return true;  // U+0080 to U+009F
     if (byte == 0xe2 && i + 2 < text.size()) {
       const auto last = static_cast<unsigned char>(text[i + 2]);

@@ -14,6 +14,9 @@ std::size_t Utf8SequenceLength(std::string_view text);
 
 bool IsValidUtf8(std::string_view text);
 
+// C0 controls and DEL.
+inline bool IsAsciiControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
 // Whether `text` holds a control character (C0, DEL, or C1, which includes U+0085 NEL), one
 // of Unicode's line and paragraph separators (U+2028, U+2029), which may break a line or a
 // terminal in a log, a listing or a CSV file, or a character that shows nothing yet hides or

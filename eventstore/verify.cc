@@ -19,6 +19,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "domain/utf8.h"
 #include "eventstore/encoding.h"
 #include "eventstore/random.h"
 #include "eventstore/reads.h"
@@ -364,9 +365,7 @@ Status SumCommandRows(Database& db, std::int64_t head, const SipKey& key, std::i
       // A key stored as a blob would hide the row from the lookup of its command id.
       if (s.ColumnInt64(4) == 0 || !CommandRowFits(row, *now)) {
         std::string id = after_id;  // a terminal or a log shows it: no control characters
-        for (char& c : id) {
-          if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-        }
+        std::replace_if(id.begin(), id.end(), IsAsciiControl, '?');
         out->problem = "the commands table's row for command '" + id + "' names " +
                        std::to_string(count) + " events from position " + std::to_string(first) +
                        ", which the log (head " + std::to_string(*now) +

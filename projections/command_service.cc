@@ -159,7 +159,7 @@ void CommandService::CreateTenantAsync(DecodedCreateTenant decoded, std::string 
     const InstanceState& state = view == nullptr ? kNoTenant : view->instance;
     Attempt attempt;
     attempt.actor = actor;
-    attempt.command_name = "create_tenant";
+    attempt.command_name = commands::CreateTenant::kName;
     attempt.version = state.version;
     attempt.decision = DecideCreateTenant(state, command);
     return attempt;

@@ -209,12 +209,11 @@ Response HandleIntegrity(const Call& call) {
 Response HandleHealth(const Call& call) {
   json::object body{{"status", "ok"}, {"position", call.context.app.store->HeadPosition()}};
   const std::int64_t first_bad = call.context.app.chain_first_bad_position;
-  if (first_bad > 0) {
+  if (first_bad > 0 || first_bad == kCommandsAltered) {
     body["chain"] = "altered";
-    body["first_bad_position"] = first_bad;
-  } else if (first_bad == kCommandsAltered) {
-    body["chain"] = "altered";  // the events check out; GET /v1/integrity says what does not
-    body["first_bad_position"] = nullptr;
+    // When the events check out and only their index does not, no position is bad:
+    // GET /v1/integrity says what is.
+    body["first_bad_position"] = first_bad > 0 ? json::value(first_bad) : json::value(nullptr);
   } else if (first_bad == kChainCheckFailed) {
     body["chain"] = "error";  // the log could not be read: see the server's log
   } else {

@@ -99,6 +99,11 @@ int Fail(int code, const std::string& message) {
 
 int StorageFailure(const Status& status) { return Fail(kStorage, status.ToString()); }
 
+int UsageOrStorageFailure(const Status& status) {
+  if (status.code() == Status::Code::kInvalidArgument) return Fail(kUsage, status.message());
+  return StorageFailure(status);
+}
+
 namespace {
 
 void Pretty(std::string& out, const boost::json::value& value, int depth) {

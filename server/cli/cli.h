@@ -53,6 +53,8 @@ std::string ResolveDb(const std::string& from_option);
 int Fail(int code, const std::string& message);
 // Maps a storage Status to kStorage with its message.
 int StorageFailure(const Status& status);
+// kInvalidArgument is the caller's mistake (kUsage, with its message); the rest StorageFailure.
+int UsageOrStorageFailure(const Status& status);
 
 // Writes `value` as indented JSON followed by a new line.
 void PrintPretty(std::ostream& out, const boost::json::value& value);

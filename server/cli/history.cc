@@ -18,6 +18,7 @@
 
 #include "domain/command_codec.h"
 #include "domain/events.h"
+#include "domain/utf8.h"
 #include "eventstore/event_format.h"
 #include "eventstore/event_store.h"
 #include "eventstore/rows.h"
@@ -160,8 +161,7 @@ std::string StreamProblem(const Event& event) {
 // An ASCII control character: what every version refused in command ids and e-mails (today's
 // API also refuses C1 controls and line separators).
 bool HasAsciiControl(std::string_view text) {
-  return std::any_of(text.begin(), text.end(),
-                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  return std::any_of(text.begin(), text.end(), IsAsciiControl);
 }
 
 // What is wrong with an event's command_id or correlation_id, as the API takes them: at most
@@ -176,16 +176,6 @@ std::string KeyProblem(const Event& event) {
     }
   }
   return "";
-}
-
-// The commands API.md names, and the creation of a tenant.
-bool IsCommandName(std::string_view name) {
-  static constexpr std::string_view kNames[] = {
-      commands::InviteMember::kName,       commands::RemoveMember::kName,
-      commands::ConnectMarketo::kName,     commands::DisconnectMarketo::kName,
-      commands::GrantMarketoAccess::kName, commands::RevokeMarketoAccess::kName,
-      commands::OnboardingStep::kName,     "create_tenant"};
-  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
 }
 
 // An e-mail as every version of custody has taken it: today's IsValidEmail also refuses C1
@@ -329,7 +319,8 @@ std::string PayloadProblem(const Event& event, const events::Payload& payload,
           }
           if (problem.empty()) problem = StepProblem(event);
         } else if constexpr (std::is_same_v<Fact, events::CommandRejected>) {
-          if (!IsCommandName(fact.command)) {
+          if (!commands::IsCommandName(fact.command) &&
+              fact.command != commands::CreateTenant::kName) {
             problem = "command.rejected of '" + fact.command + "', which is no command";
           }
           if (fact.member) check_id("member", *fact.member);

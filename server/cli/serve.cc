@@ -66,12 +66,6 @@ bool ParseListen(const std::string& listen, server::ServerOptions& options) {
   return true;
 }
 
-// A database the demo must not go into is the caller's mistake, not a storage failure.
-int DemoFailure(const Status& status) {
-  if (status.code() == Status::Code::kInvalidArgument) return Fail(kUsage, status.message());
-  return StorageFailure(status);
-}
-
 void PrintDemoSummary(const DemoResult& result, std::ostream& out) {
   if (result.recorded + result.refused == 0) {
     out << "Demo already loaded: nothing appended.\n";
@@ -234,9 +228,7 @@ int RunServe(const Args& args) {
   // file (and takes no writer lock).
   if (Status listenable = server::Server::CheckListenAddress(server_options); !listenable.ok()) {
     // An address that names no host is the command line's mistake; a taken port is not.
-    if (listenable.code() == Status::Code::kInvalidArgument)
-      return Fail(kUsage, listenable.message());
-    return StorageFailure(listenable);
+    return UsageOrStorageFailure(listenable);
   }
   // Every worker and I/O thread may read at once (queries; tokens and repeated command ids):
   // a connection each, kept open, so that none is opened and closed per request.
@@ -246,7 +238,7 @@ int RunServe(const Args& args) {
   if (!app.ok()) return StorageFailure(app.status());
   if (demo) {
     auto loaded = LoadDemo(**app);
-    if (!loaded.ok()) return DemoFailure(loaded.status());
+    if (!loaded.ok()) return UsageOrStorageFailure(loaded.status());
     PrintDemoSummary(*loaded, std::cout);
   }
   auto server = server::Server::Start(**app, server_options);
@@ -287,7 +279,7 @@ int RunDemo(const Args& args) {
   auto app = server::App::Open(ResolveDb(db));
   if (!app.ok()) return StorageFailure(app.status());
   auto loaded = LoadDemo(**app);
-  if (!loaded.ok()) return DemoFailure(loaded.status());
+  if (!loaded.ok()) return UsageOrStorageFailure(loaded.status());
   PrintDemoSummary(*loaded, std::cout);
   // Fresh tokens every time (the earlier demo ones are revoked): they are shown only once.
   if (Status printed = PrintDemoTokens(**app, "http://127.0.0.1:8080", std::cout); !printed.ok()) {
